@@ -1,0 +1,155 @@
+"""`newsdedup`: deduplicate a scraped news corpus in one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.console import err, out, progress_bars, setup_logging, user_errors
+from cluster import __version__
+
+app = typer.Typer(
+    name="newsdedup",
+    help="Find syndicated passages, copies and their origin, story clusters and contradictions in news.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Corpus = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Files or folders (.txt .md .html .jsonl .ndjson .csv .parquet); seeds/ when none given."),
+]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder for the tables and manifest.json.")]
+Format = Annotated[str, typer.Option("--format", help="Table format: parquet, csv or jsonl.")]
+Model = Annotated[
+    str | None,
+    typer.Option(help="Local sentence-transformers folder or cached model name [default: packaged all-MiniLM-L6-v2]."),
+]
+TextCol = Annotated[str, typer.Option("--text-col", help="Column holding the article text.")]
+IdCol = Annotated[str, typer.Option("--id-col", help="Column holding the article id.")]
+TitleCol = Annotated[str, typer.Option("--title-col", help="Column holding the title.")]
+SourceCol = Annotated[str, typer.Option("--source-col", help="Column holding the outlet name.")]
+UrlCol = Annotated[str, typer.Option("--url-col", help="Column holding the URL.")]
+PublishedCol = Annotated[str, typer.Option("--published-col", help="Column holding the publication date.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Stop at the first bad file or record instead of skipping it.")]
+Threshold = Annotated[
+    float, typer.Option("--threshold", min=-1.0, max=1.0, help="Cosine from which paragraphs are near-duplicates.")
+]
+MinShare = Annotated[
+    float,
+    typer.Option("--min-share", min=0.01, max=1.0, help="Share of the shorter article found in the other for a copy."),
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage to stderr.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+DEFAULT_CORPUS = Path("seeds")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"newsdedup {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Find syndicated passages, copies and their origin, story clusters and contradictions in news."""
+
+
+@app.command()
+def run(
+    corpus: Corpus = None,
+    out_dir: OutDir = Path("results"),
+    fmt: Format = "parquet",
+    model: Model = None,
+    text_col: TextCol = "text",
+    id_col: IdCol = "id",
+    title_col: TitleCol = "title",
+    source_col: SourceCol = "source",
+    url_col: UrlCol = "url",
+    published_col: PublishedCol = "published",
+    strict: Strict = False,
+    threshold: Threshold = 0.90,
+    min_share: MinShare = 0.5,
+    verbose: Verbose = False,
+    quiet: Quiet = False,
+) -> None:
+    """Run the whole pipeline on CORPUS and write documents, paragraphs, passages, pairs, copies, stories."""
+    from cluster.runner import RunOptions, run_corpus
+
+    setup_logging(verbose)
+    with user_errors():
+        options = RunOptions(
+            paths=corpus or [DEFAULT_CORPUS],
+            out=out_dir,
+            fmt=fmt,
+            model=model,
+            columns=(text_col, id_col, title_col, source_col, url_col, published_col),
+            strict=strict,
+            passage_threshold=threshold,
+            min_share=min_share,
+        )
+        with progress_bars(not quiet) as progress:
+            summary = run_corpus(options, progress)
+    if not quiet:
+        _print_summary(summary, out_dir)
+
+
+def _print_summary(summary: object, out_dir: Path) -> None:
+    from cluster.report import Summary
+
+    assert isinstance(summary, Summary)
+    c = summary.counts
+    out.print(
+        f"[bold]{c['documents']}[/] articles, {c['paragraphs']} paragraphs "
+        f"({c['boilerplate_paragraphs']} boilerplate), {c['distinct_texts']} distinct texts "
+        f"({c.get('embedded', 0)} embedded, {c.get('embeddings_from_cache', 0)} cached)"
+    )
+    out.print(
+        f"{c['repeated_passages']} repeated passages, {c['copies']} copy pairs, "
+        f"{c['exact_duplicate_documents']} exact duplicate articles, [bold]{c['stories']}[/] stories"
+    )
+    if summary.top_stories:
+        table = _table("Top stories", ["story", "articles", "sources", "copies"], "title")
+        for row in summary.top_stories:
+            table.add_row(*(str(row[k]) for k in ("story_id", "n_docs", "n_sources", "n_copies")), row["title"] or "")
+        out.print(table)
+    if summary.top_passages:
+        table = _table("Most-copied passages", ["passage", "articles", "variants", "first seen in"], "text")
+        for row in summary.top_passages:
+            table.add_row(*(str(row[k]) for k in ("passage_id", "n_docs", "n_texts", "first_id")), row["text"])
+        out.print(table)
+    times = ", ".join(f"{k} {v:.2f}s" for k, v in summary.timings.items())
+    out.print(f"Time per stage: {times}")
+    if summary.n_problems:
+        err.print(f"[yellow]Skipped {summary.n_problems} bad record(s)[/] (listed in manifest.json), first:")
+        for line in summary.problems:
+            err.print(f"  {line}", markup=False)
+    out.print(f"Tables written to {out_dir}/")
+
+
+def _table(title: str, numbers: list[str], text: str) -> Table:
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for name in numbers:
+        wide = name == "first seen in"
+        table.add_column(name, no_wrap=True, justify="left" if wide else "right",
+                         min_width=22 if wide else len(name), max_width=22 if wide else None, overflow="ellipsis")
+    used = sum(max(len(n), 4) + 2 for n in numbers) + (18 if "first seen in" in numbers else 0)
+    table.add_column(text, no_wrap=True, overflow="ellipsis", max_width=max(20, out.width - used - 2))
+    return table
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""FAISS inner-product index over L2-normalised vectors, and thresholded neighbour pairs.
+
+Exact (flat) search up to ``exact_max`` vectors; above it an IVF index whose recall of the exact
+neighbours above the threshold is measured in benchmarks/bench_index.py. Never an n×n matrix: each query
+row asks the index for its ``k`` nearest, rows whose k-th neighbour still passes the threshold are asked
+again with a larger k, so dense groups are not cut off at k.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexParams:
+    k: int = 32
+    exact_max: int = 20_000  # flat index up to this many vectors, IVF above
+    nlist: int | None = None  # IVF lists; None: about 4·sqrt(n)
+    nprobe: int = 24
+    max_k: int = 1024  # ceiling for rows whose k nearest all pass the threshold
+    batch: int = 4096
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ValueError(f"k must be >= 1, got {self.k}")
+        if self.max_k < self.k:
+            raise ValueError(f"max_k ({self.max_k}) must be >= k ({self.k})")
+        if self.nprobe < 1 or self.batch < 1:
+            raise ValueError("nprobe and batch must be >= 1")
+
+
+def build_index(vectors: np.ndarray, params: IndexParams = IndexParams()) -> faiss.Index:
+    """A flat or IVF inner-product index holding ``vectors`` with ids 0..n-1."""
+    vectors = _check(vectors)
+    n, dim = vectors.shape
+    if n <= params.exact_max:
+        index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        return index
+    nlist = params.nlist or max(16, int(4 * math.sqrt(n)))
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.seed = params.seed
+    rng = np.random.default_rng(params.seed)
+    sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)] if n > 64 * nlist else vectors
+    ivf.train(sample)
+    ivf.add(vectors)
+    ivf.nprobe = min(params.nprobe, nlist)
+    log.info("IVF index: %d vectors, nlist=%d, nprobe=%d", n, nlist, ivf.nprobe)
+    return ivf
+
+
+def _check(vectors: np.ndarray) -> np.ndarray:
+    if vectors.ndim != 2 or vectors.shape[0] == 0:
+        raise ValueError(f"vectors must be a non-empty 2-d array, got shape {vectors.shape}")
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def neighbour_pairs(
+    index: faiss.Index,
+    vectors: np.ndarray,
+    threshold: float,
+    params: IndexParams = IndexParams(),
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (left, right, cosine) of rows of ``vectors`` with cosine >= ``threshold``; left < right, unique.
+
+    ``vectors`` must be the vectors the index holds, in id order.
+    """
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
+    vectors = _check(vectors)
+    n = vectors.shape[0]
+    lefts, rights, scores = [], [], []
+    for start in range(0, n, params.batch):
+        rows = np.arange(start, min(start + params.batch, n))
+        k = min(params.k, n)
+        while True:
+            sims, ids = index.search(vectors[rows], k)
+            saturated = (sims[:, -1] >= threshold) & (ids[:, -1] >= 0)
+            done = ~saturated if k < min(params.max_k, n) else np.ones(len(rows), dtype=bool)
+            keep = (sims >= threshold) & (ids >= 0) & (ids != rows[:, None])
+            keep &= done[:, None]
+            q, j = np.nonzero(keep)
+            lefts.append(rows[q])
+            rights.append(ids[q, j])
+            scores.append(sims[q, j])
+            if done.all():
+                break
+            rows, k = rows[~done], min(k * 4, params.max_k, n)
+        if progress:
+            progress(min(start + params.batch, n), n)
+    left = np.concatenate(lefts).astype(np.int64)
+    right = np.concatenate(rights).astype(np.int64)
+    score = np.minimum(np.concatenate(scores).astype(np.float32), 1.0)
+    a, b = np.minimum(left, right), np.maximum(left, right)
+    order = np.lexsort((-score, b, a))
+    a, b, score = a[order], b[order], score[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    return a[first], b[first], score[first]

@@ -1,0 +1,178 @@
+"""Articles into paragraphs, and which paragraphs are boilerplate.
+
+Boilerplate is flagged, kept in the tables, and left out of matching. Two kinds:
+- template lines, recognised alone: scraper debris ("Share", "Advertisement"), all-caps tag lines, bylines,
+  credits, copyright lines and newsletter pitches;
+- repeated lines: a text found in at least ``min_docs`` articles that share no other substantial paragraph
+  with each other (a wire paragraph repeats too, but its articles share the rest of the wire text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from cluster.exact import add_hashes, normalise
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]?\s+(?=[\"“‘(\[]?[A-Z0-9])")
+
+_TEMPLATE = re.compile(
+    r"""^(?:
+        advertisement|advert|ad|sponsored(?:\ content)?|promoted|
+        share(?:\ this(?:\ article|\ story|\ post)?)?(?:\ on\ \w+)?|tweet|e-?mail|print|save|
+        comments?|\d+\ comments?|
+        (?:related|more|recommended|most\ read|trending)(?:\ (?:articles|stories|news|coverage))?:?|
+        (?:read|see)\ (?:more|also)\b.*|continue\ reading\b.*|click\ here\b.*|
+        (?:sign\ up|subscribe)\b.*|.*\bnewsletter\b.*|follow\ us\b.*|
+        (?:photo|image|picture|video|graphic)s?(?:\ credit)?:.*|.*\b(?:getty\ images|reuters/|ap\ photo)\b.*|
+        ©.*|\(c\)\ .*|copyright\b.*|.*\ball\ rights\ reserved\b.*|
+        (?:additional\ )?(?:reporting|writing|editing)\ by\b.*|
+        (?:updated|published|posted|last\ modified):?\ .{0,40}
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_BYLINE = re.compile(r"^By\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}(?:\s*(?:,|and|\||-|–).{0,60})?$")
+_TERMINAL = re.compile(r"[.!?:;\"”’)]\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerplateParams:
+    min_docs: int = 4  # a text repeated in this many unrelated articles is boilerplate
+    related_words: int = 15  # paragraphs this long count as shared content when judging relatedness
+    max_template_chars: int = 300
+
+    def __post_init__(self) -> None:
+        if self.min_docs < 2:
+            raise ValueError(f"min_docs must be >= 2, got {self.min_docs}")
+        if self.related_words < 1:
+            raise ValueError(f"related_words must be >= 1, got {self.related_words}")
+
+
+def split_text(text: str, max_chars: int = 1500, window_chars: int = 600) -> list[str]:
+    """Paragraphs of one article: blank lines, or single newlines when that is all there is.
+
+    A paragraph longer than ``max_chars`` is cut into windows of whole sentences of about ``window_chars``.
+    """
+    if max_chars < 1 or window_chars < 1:
+        raise ValueError("max_chars and window_chars must be positive")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
+    out: list[str] = []
+    for block in blocks:
+        para = " ".join(line.strip() for line in block.split("\n") if line.strip())
+        if not para:
+            continue
+        out.extend(_windows(para, window_chars) if len(para) > max_chars else [para])
+    return out
+
+
+def _windows(paragraph: str, window_chars: int) -> list[str]:
+    windows: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(paragraph):
+        if current and len(current) + 1 + len(sentence) > window_chars:
+            windows.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        windows.append(current)
+    return windows
+
+
+def split_paragraphs(documents: pl.DataFrame, max_chars: int = 1500) -> pl.DataFrame:
+    """One row per paragraph: ``para_id`` (dense), ``doc_id``, ``id``, ``position``, ``text``, ``n_chars``, ``hash``."""
+    doc_ids: list[int] = []
+    ids: list[str] = []
+    positions: list[int] = []
+    texts: list[str] = []
+    for doc_id, article_id, text in documents.select("doc_id", "id", "text").iter_rows():
+        for position, para in enumerate(split_text(text, max_chars)):
+            doc_ids.append(doc_id)
+            ids.append(article_id)
+            positions.append(position)
+            texts.append(para)
+    frame = pl.DataFrame(
+        {"doc_id": doc_ids, "id": ids, "position": positions, "text": texts},
+        schema={"doc_id": pl.Int64, "id": pl.String, "position": pl.Int64, "text": pl.String},
+    )
+    frame = frame.with_row_index("para_id").with_columns(
+        pl.col("para_id").cast(pl.Int64), pl.col("text").str.len_chars().cast(pl.Int64).alias("n_chars")
+    )
+    return add_hashes(frame)
+
+
+def template_reason(text: str, max_chars: int = 300) -> str | None:
+    """Why a paragraph is boilerplate on its own, or ``None``."""
+    stripped = text.strip()
+    norm = normalise(stripped)
+    if not norm:
+        return "empty"
+    if len(stripped) > max_chars:
+        return None
+    if _TEMPLATE.match(stripped) or _BYLINE.match(stripped):
+        return "template"
+    words = norm.split()
+    letters = [ch for ch in stripped if ch.isalpha()]
+    ended = bool(_TERMINAL.search(stripped))
+    upper = sum(ch.isupper() for ch in letters)
+    if len(words) >= 2 and len(stripped) <= 120 and not ended and upper >= 0.9 * len(letters):
+        return "tag_line"
+    if len(words) <= 3 and not ended:
+        return "fragment"
+    return None
+
+
+def flag_boilerplate(paragraphs: pl.DataFrame, params: BoilerplateParams = BoilerplateParams()) -> pl.DataFrame:
+    """Add ``is_boilerplate`` and ``boilerplate_reason`` (template, tag_line, fragment, empty, repeated)."""
+    reasons = paragraphs.select(
+        pl.col("text")
+        .map_elements(lambda t: template_reason(t, params.max_template_chars), return_dtype=pl.String)
+        .alias("boilerplate_reason")
+    )
+    flagged = paragraphs.with_columns(reasons["boilerplate_reason"])
+    repeated = repeated_unrelated(flagged, params)
+    flagged = flagged.with_columns(
+        pl.when(pl.col("boilerplate_reason").is_null() & pl.col("hash").is_in(repeated.implode()))
+        .then(pl.lit("repeated"))
+        .otherwise(pl.col("boilerplate_reason"))
+        .alias("boilerplate_reason")
+    )
+    return flagged.with_columns(pl.col("boilerplate_reason").is_not_null().alias("is_boilerplate"))
+
+
+def repeated_unrelated(paragraphs: pl.DataFrame, params: BoilerplateParams) -> pl.Series:
+    """Hashes found in ``min_docs`` or more articles, most of which share no other substantial text.
+
+    Article d holding text t is *related* (through t's group) when d also holds a substantial text h that at
+    least one other article holding t holds too. Boilerplate: fewer than half of t's articles are related.
+    """
+    usable = paragraphs.filter(pl.col("boilerplate_reason").is_null()).select("doc_id", "hash", "text").unique(
+        ["doc_id", "hash"]
+    )
+    counts = usable.group_by("hash").agg(pl.len().alias("n_docs"))
+    candidates = counts.filter(pl.col("n_docs") >= params.min_docs)
+    if candidates.is_empty():
+        return pl.Series("hash", [], dtype=pl.String)
+    shared = usable.join(counts.filter(pl.col("n_docs") >= 2), on="hash")
+    substantial = shared.filter(pl.col("text").str.count_matches(r"\S+") >= params.related_words).select(
+        "doc_id", pl.col("hash").alias("other")
+    )
+    members = usable.join(candidates, on="hash").select("hash", "doc_id", "n_docs")
+    # (t, d, h): d holds candidate t and substantial shared text h != t
+    triples = members.join(substantial, on="doc_id").filter(pl.col("hash") != pl.col("other"))
+    co = triples.group_by("hash", "other").agg(pl.len().alias("co"))
+    related = (
+        triples.join(co.filter(pl.col("co") >= 2), on=["hash", "other"])
+        .select("hash", "doc_id")
+        .unique()
+        .group_by("hash")
+        .agg(pl.len().alias("n_related"))
+    )
+    judged = members.select("hash", "n_docs").unique().join(related, on="hash", how="left").with_columns(
+        pl.col("n_related").fill_null(0)
+    )
+    return judged.filter(pl.col("n_related") * 2 < pl.col("n_docs"))["hash"]

@@ -1,0 +1,152 @@
+"""Near-duplicate passages: groups of paragraphs that are copies of one text, without transitive chaining.
+
+Grouping is star clustering over the neighbour graph of distinct texts: texts are visited by decreasing
+number of neighbours; an unassigned text becomes a centre and takes every unassigned neighbour within the
+threshold. Each member is within the threshold of its centre, so a chain a≈b≈c≈…≈z never joins a and z
+unless both are close to one centre. Deterministic: ties break on the smaller text id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from cluster.schemas import PAIRS, PASSAGES, conform
+
+
+def star_clusters(
+    n: int, left: np.ndarray, right: np.ndarray, score: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(centre of each node, cosine of each node to its centre); a node alone is its own centre (cosine 1)."""
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
+    if not len(left) == len(right) == len(score):
+        raise ValueError("left, right and score must have the same length")
+    keep = score >= threshold
+    src = np.concatenate([left[keep], right[keep]]).astype(np.int64)
+    dst = np.concatenate([right[keep], left[keep]]).astype(np.int64)
+    sim = np.concatenate([score[keep], score[keep]]).astype(np.float32)
+    if len(src) and (src.max() >= n or src.min() < 0):
+        raise ValueError("pair ids out of range")
+    degree = np.bincount(src, minlength=n)
+    strength = np.bincount(src, weights=sim, minlength=n)
+    visit = np.lexsort((np.arange(n), -strength, -degree))
+    by_src = np.lexsort((-sim, src))
+    src, dst, sim = src[by_src], dst[by_src], sim[by_src]
+    starts = np.searchsorted(src, np.arange(n + 1))
+    centre = np.full(n, -1, dtype=np.int64)
+    to_centre = np.ones(n, dtype=np.float32)
+    for node in visit:
+        if centre[node] >= 0:
+            continue
+        centre[node] = node
+        lo, hi = starts[node], starts[node + 1]
+        nbrs, sims = dst[lo:hi], sim[lo:hi]
+        free = centre[nbrs] < 0
+        centre[nbrs[free]] = node
+        to_centre[nbrs[free]] = sims[free]
+    return centre, to_centre
+
+
+def assign_passages(
+    paragraphs: pl.DataFrame, centre: np.ndarray, to_centre: np.ndarray
+) -> pl.DataFrame:
+    """Give every paragraph a ``passage_id`` (dense, in order of first appearance).
+
+    Content paragraphs share a passage when their texts share a centre; boilerplate paragraphs are grouped
+    by exact text.
+    """
+    by_text = pl.DataFrame(
+        {
+            "text_id": np.arange(len(centre), dtype=np.int64),
+            "_centre": centre,
+            "_to_centre": to_centre,
+        }
+    )
+    keyed = paragraphs.drop("passage_id", "_to_centre", strict=False).join(by_text, on="text_id", how="left")
+    keyed = keyed.with_columns(
+        pl.when(pl.col("_centre").is_not_null())
+        .then(pl.format("t{}", pl.col("_centre")))
+        .otherwise(pl.format("h{}", pl.col("hash")))
+        .alias("_key")
+    )
+    firsts = keyed.group_by("_key").agg(pl.col("para_id").min().alias("_first")).sort("_first")
+    firsts = firsts.with_row_index("passage_id").with_columns(pl.col("passage_id").cast(pl.Int64))
+    return (
+        keyed.join(firsts.select("_key", "passage_id"), on="_key")
+        .sort("para_id")
+        .drop("_key", "_centre")
+        .rename({"_to_centre": "to_centre"})
+    )
+
+
+def passage_table(paragraphs: pl.DataFrame, doc_rank: pl.DataFrame) -> pl.DataFrame:
+    """One row per passage. ``doc_rank`` (doc_id, rank) orders articles by earliest published, then reading order."""
+    ranked = paragraphs.join(doc_rank, on="doc_id")
+    centres = (
+        ranked.sort("to_centre", "para_id", descending=[True, False], nulls_last=True)
+        .group_by("passage_id")
+        .agg(pl.col("text").first())
+    )
+    table = ranked.group_by("passage_id").agg(
+        pl.len().alias("n_paragraphs"),
+        pl.col("doc_id").n_unique().alias("n_docs"),
+        pl.col("hash").n_unique().alias("n_texts"),
+        pl.col("to_centre").min().fill_null(1.0).alias("min_cosine"),
+        pl.col("is_boilerplate").all().alias("is_boilerplate"),
+        pl.col("id").sort_by("rank").first().alias("first_id"),
+    )
+    return conform(table.join(centres, on="passage_id").sort("passage_id"), PASSAGES)
+
+
+def pair_table(
+    paragraphs: pl.DataFrame,
+    left: np.ndarray,
+    right: np.ndarray,
+    score: np.ndarray,
+    *,
+    near_duplicate: float,
+    paraphrase: float,
+) -> pl.DataFrame:
+    """Matched paragraph pairs with the reason they matched.
+
+    A text-level neighbour pair is shown between the first paragraphs holding each text; every further
+    paragraph with the same normalised text is paired with that first one as ``exact``.
+    """
+    content = paragraphs.filter(pl.col("text_id").is_not_null())
+    first = content.group_by("text_id").agg(pl.col("para_id").min().alias("rep"), pl.col("id").first())
+    first = first.sort("text_id")
+    rep = np.full(int(content["text_id"].max()) + 1 if content.height else 0, -1, dtype=np.int64)
+    rep[first["text_id"].to_numpy()] = first["rep"].to_numpy()
+    near = pl.DataFrame(
+        {"para_left": rep[left], "para_right": rep[right], "cosine": score.astype(np.float32)},
+        schema={"para_left": pl.Int64, "para_right": pl.Int64, "cosine": pl.Float32},
+    ).with_columns(
+        pl.when(pl.col("cosine") >= near_duplicate)
+        .then(pl.lit("near_duplicate"))
+        .when(pl.col("cosine") >= paraphrase)
+        .then(pl.lit("paraphrase"))
+        .otherwise(pl.lit("related"))
+        .alias("relation")
+    )
+    exact = (
+        content.join(first.select("text_id", "rep"), on="text_id")
+        .filter(pl.col("para_id") != pl.col("rep"))
+        .select(
+            pl.col("rep").alias("para_left"),
+            pl.col("para_id").alias("para_right"),
+            pl.lit(1.0, dtype=pl.Float32).alias("cosine"),
+            pl.lit("exact").alias("relation"),
+        )
+    )
+    ids = paragraphs.select("para_id", "id")
+    pairs = pl.concat([exact, near]).with_columns(
+        pl.min_horizontal("para_left", "para_right").alias("para_left"),
+        pl.max_horizontal("para_left", "para_right").alias("para_right"),
+    )
+    pairs = (
+        pairs.join(ids.rename({"para_id": "para_left", "id": "id_left"}), on="para_left")
+        .join(ids.rename({"para_id": "para_right", "id": "id_right"}), on="para_right")
+        .sort("para_left", "para_right")
+    )
+    return conform(pairs, PAIRS)

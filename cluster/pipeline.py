@@ -1,0 +1,268 @@
+"""The whole pipeline, as a table of contents.
+
+documents ─split─▶ paragraphs ─flag─▶ boilerplate ─hash─▶ distinct texts ─embed─▶ vectors
+vectors ─index─▶ neighbour pairs ─star─▶ passages ─share─▶ copies ─Leiden─▶ stories
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from cluster import copies as copies_mod
+from cluster.embed import Encoder, encode_in_order
+from cluster.exact import assign_text_ids, distinct_texts, duplicate_documents
+from cluster.index import IndexParams, build_index, neighbour_pairs
+from cluster.paragraphs import BoilerplateParams, flag_boilerplate, split_paragraphs
+from cluster.passages import assign_passages, pair_table, passage_table, star_clusters
+from cluster.schemas import OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
+from cluster.store import EmbeddingCache
+from cluster.stories import StoryParams, build_stories
+
+log = logging.getLogger(__name__)
+
+# (stage, done, total): long stages call it as they go
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every threshold of a run; written to the manifest."""
+
+    pair_threshold: float = 0.75  # lowest cosine reported in `pairs` (relation "related")
+    paraphrase_threshold: float = 0.84  # relation "paraphrase" from here
+    passage_threshold: float = 0.90  # relation "near_duplicate" and passage clusters from here
+    min_share: float = 0.5  # copy: this share of the shorter article's paragraphs found in the other
+    max_paragraph_chars: int = 1500
+    max_passage_docs: int = 1000
+    index: IndexParams = field(default_factory=IndexParams)
+    boilerplate: BoilerplateParams = field(default_factory=BoilerplateParams)
+    stories: StoryParams = field(default_factory=StoryParams)
+
+    def __post_init__(self) -> None:
+        for name in ("pair_threshold", "paraphrase_threshold", "passage_threshold"):
+            value = getattr(self, name)
+            if not -1.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [-1, 1], got {value}")
+        if not self.pair_threshold <= self.paraphrase_threshold <= self.passage_threshold:
+            raise ValueError("thresholds must satisfy pair <= paraphrase <= passage")
+        if not 0.0 < self.min_share <= 1.0:
+            raise ValueError(f"min_share must be in (0, 1], got {self.min_share}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class Result:
+    documents: pl.DataFrame
+    paragraphs: pl.DataFrame
+    passages: pl.DataFrame
+    pairs: pl.DataFrame
+    copies: pl.DataFrame
+    stories: pl.DataFrame
+    vectors: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {
+            "documents": self.documents,
+            "paragraphs": self.paragraphs,
+            "passages": self.passages,
+            "pairs": self.pairs,
+            "copies": self.copies,
+            "stories": self.stories,
+        }
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
+        log.info("stage %s: %.2fs", name, self.timings[name])
+
+
+def prepare(documents: pl.DataFrame, settings: Settings = Settings()) -> pl.DataFrame:
+    """Paragraphs with hashes, boilerplate flags and ``text_id`` (rows of the vectors to compute)."""
+    paragraphs = split_paragraphs(documents, settings.max_paragraph_chars)
+    paragraphs = flag_boilerplate(paragraphs, settings.boilerplate)
+    return assign_text_ids(paragraphs)
+
+
+def embed(
+    paragraphs: pl.DataFrame,
+    encoder: Encoder,
+    cache: EmbeddingCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, int]:
+    """Vectors of every distinct text (row = ``text_id``) and how many were computed (not cached)."""
+    texts = distinct_texts(paragraphs)
+    hashes = (
+        paragraphs.filter(pl.col("text_id").is_not_null())
+        .group_by("text_id")
+        .agg(pl.col("hash").first())
+        .sort("text_id")["hash"]
+        .to_list()
+    )
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    if cache is None:
+        return encode_in_order(encoder, texts, progress=progress), len(texts)
+    found, cached = cache.lookup(hashes)
+    missing = np.flatnonzero(~found)
+    vectors = np.empty((len(texts), cache.dim), dtype=np.float32)
+    vectors[found] = cached
+    if len(missing):
+        fresh = encode_in_order(encoder, [texts[i] for i in missing], progress=progress)
+        vectors[missing] = fresh
+        cache.add([hashes[i] for i in missing], fresh)
+    return vectors, len(missing)
+
+
+def analyse(
+    documents: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    vectors: np.ndarray,
+    settings: Settings = Settings(),
+    progress: Progress | None = None,
+    clock: _Clock | None = None,
+) -> Result:
+    """Everything after embedding: neighbours, passages, pairs, copies, stories."""
+    clock = clock or _Clock()
+    n_texts = vectors.shape[0]
+    with clock.stage("neighbours"):
+        if n_texts >= 2:
+            index = build_index(vectors, settings.index)
+            left, right, score = neighbour_pairs(
+                index, vectors, settings.pair_threshold, settings.index,
+                (lambda d, t: progress("neighbours", d, t)) if progress else None,
+            )
+        else:
+            left = right = np.zeros(0, dtype=np.int64)
+            score = np.zeros(0, dtype=np.float32)
+    with clock.stage("passages"):
+        centre, to_centre = star_clusters(n_texts, left, right, score, settings.passage_threshold)
+        paragraphs = assign_passages(paragraphs, centre, to_centre)
+        rank = copies_mod.document_rank(documents)
+        passages = passage_table(paragraphs, rank)
+        pairs = pair_table(
+            paragraphs, left, right, score,
+            near_duplicate=settings.passage_threshold, paraphrase=settings.paraphrase_threshold,
+        )
+    with clock.stage("copies"):
+        shared = copies_mod.shared_passages(paragraphs, settings.max_passage_docs)
+        copies = copies_mod.find_copies(shared, documents, settings.min_share)
+        copy_of = copies_mod.copy_of(copies, documents)
+    with clock.stage("stories"):
+        labels = build_stories(
+            vectors, paragraphs.with_columns(pl.col("text_id").alias("vec_row")), documents.height, settings.stories
+        )
+    docs = _document_table(documents, paragraphs, labels, copy_of)
+    stories = _story_table(docs, documents)
+    result = Result(
+        documents=docs,
+        paragraphs=conform(paragraphs, PARAGRAPHS),
+        passages=passages,
+        pairs=pairs,
+        copies=copies,
+        stories=stories,
+        vectors=vectors,
+        timings=clock.timings,
+    )
+    result.stats = {
+        "documents": docs.height,
+        "paragraphs": paragraphs.height,
+        "boilerplate_paragraphs": int(paragraphs["is_boilerplate"].sum()),
+        "distinct_texts": n_texts,
+        "neighbour_pairs": len(left),
+        "passages": passages.height,
+        "repeated_passages": int(passages.filter(~pl.col("is_boilerplate") & (pl.col("n_docs") > 1)).height),
+        "copies": copies.height,
+        "stories": stories.height,
+        "exact_duplicate_documents": int(docs["is_exact_duplicate"].sum()),
+    }
+    return result
+
+
+def run(
+    documents: pl.DataFrame,
+    encoder: Encoder,
+    settings: Settings = Settings(),
+    cache: EmbeddingCache | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Documents in, every table out."""
+    clock = _Clock()
+    with clock.stage("paragraphs"):
+        paragraphs = prepare(documents, settings)
+    with clock.stage("embed"):
+        vectors, computed = embed(
+            paragraphs, encoder, cache, (lambda d, t: progress("embed", d, t)) if progress else None
+        )
+    result = analyse(documents, paragraphs, vectors, settings, progress, clock)
+    result.stats["embedded"] = computed
+    result.stats["embeddings_from_cache"] = vectors.shape[0] - computed
+    return result
+
+
+def _document_table(
+    documents: pl.DataFrame, paragraphs: pl.DataFrame, labels: np.ndarray, copy_of: pl.DataFrame
+) -> pl.DataFrame:
+    counts = paragraphs.group_by("doc_id").agg(
+        pl.len().alias("n_paragraphs"), pl.col("is_boilerplate").sum().cast(pl.Int64).alias("n_boilerplate")
+    )
+    docs = (
+        documents.join(counts, on="doc_id", how="left")
+        .with_columns(
+            pl.col("n_paragraphs").fill_null(0),
+            pl.col("n_boilerplate").fill_null(0),
+            pl.Series("story_id", labels, dtype=pl.Int64),
+            pl.coalesce(pl.col("title"), _first_line(paragraphs, documents)).alias("title"),
+        )
+        .join(copy_of, on="doc_id", how="left")
+        .join(duplicate_documents(documents), on="doc_id", how="left")
+        .sort("doc_id")
+    )
+    return conform(docs, OUTPUT_DOCUMENTS)
+
+
+def _first_line(paragraphs: pl.DataFrame, documents: pl.DataFrame) -> pl.Series:
+    """A title for articles without one: their first non-boilerplate paragraph, cut at 120 characters."""
+    first = (
+        paragraphs.filter(~pl.col("is_boilerplate"))
+        .group_by("doc_id")
+        .agg(pl.col("text").sort_by("position").first())
+    )
+    joined = documents.select("doc_id").join(first, on="doc_id", how="left").sort("doc_id")
+    return joined["text"].str.slice(0, 120).alias("title")
+
+
+def _story_table(docs: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
+    rank = copies_mod.document_rank(documents)
+    stories = (
+        docs.join(rank, on="doc_id")
+        .sort("rank")
+        .group_by("story_id")
+        .agg(
+            pl.len().alias("n_docs"),
+            pl.col("source").drop_nulls().n_unique().alias("n_sources"),
+            pl.col("copy_of").is_not_null().sum().alias("n_copies"),
+            pl.col("id").first().alias("first_id"),
+            pl.col("title").first().alias("title"),
+        )
+        .sort("story_id")
+    )
+    return conform(stories, STORIES)

@@ -1,0 +1,82 @@
+"""What a run tells its user: the terminal summary's rows and the manifest's contents."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import polars as pl
+
+from cluster import __version__
+from cluster.errors import Problem
+from cluster.pipeline import Result, Settings
+
+MANIFEST_VERSION = 1
+MAX_PROBLEMS_LISTED = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    counts: dict[str, int]
+    top_stories: list[dict[str, Any]]
+    top_passages: list[dict[str, Any]]
+    timings: dict[str, float]
+    problems: list[str]
+    n_problems: int
+
+
+def summarise(result: Result, problems: list[Problem], n: int = 5) -> Summary:
+    stories = result.stories.sort("n_docs", "story_id", descending=[True, False]).head(n)
+    passages = (
+        result.passages.filter(~pl.col("is_boilerplate") & (pl.col("n_docs") > 1))
+        .sort("n_docs", "passage_id", descending=[True, False])
+        .head(n)
+    )
+    return Summary(
+        counts=dict(result.stats),
+        top_stories=stories.select("story_id", "n_docs", "n_sources", "n_copies", "title").to_dicts(),
+        top_passages=passages.select("passage_id", "n_docs", "n_texts", "first_id", "text").to_dicts(),
+        timings=dict(result.timings),
+        problems=[str(p) for p in problems[:n]],
+        n_problems=len(problems),
+    )
+
+
+def _versions() -> dict[str, str]:
+    out = {"newsdedup": __version__, "python": platform.python_version()}
+    for package in ("sentence-transformers", "transformers", "torch", "faiss-cpu", "polars", "leidenalg"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def manifest(
+    result: Result,
+    settings: Settings,
+    *,
+    model: str,
+    dim: int,
+    inputs: list[str],
+    problems: list[Problem],
+    fmt: str,
+) -> dict[str, Any]:
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "model": {"name": model, "dim": dim},
+        "settings": settings.as_dict(),
+        "format": fmt,
+        "inputs": inputs,
+        "counts": dict(result.stats),
+        "skipped": {
+            "count": len(problems),
+            "records": [{"file": p.file, "line": p.line, "message": p.message} for p in problems[:MAX_PROBLEMS_LISTED]],
+        },
+        "timings_s": dict(result.timings),
+    }

@@ -1,0 +1,76 @@
+"""One `run` of the pipeline from files to an output folder: read, embed (with the cache), analyse, write."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cluster.embed import Encoder, load_encoder, model_key
+from cluster.ingest import Columns, read_corpus
+from cluster.pipeline import Result, Settings, run
+from cluster.report import Summary, manifest, summarise
+from cluster.store import EmbeddingCache, write_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    paths: list[Path]
+    out: Path
+    fmt: str = "parquet"
+    model: str | None = None
+    columns: tuple[str, str, str, str, str, str] = ("text", "id", "title", "source", "url", "published")
+    strict: bool = False
+    passage_threshold: float = 0.90
+    min_share: float = 0.5
+    use_cache: bool = True
+    settings: Settings | None = field(default=None)
+
+    def resolved_settings(self) -> Settings:
+        base = self.settings or Settings()
+        from dataclasses import replace
+
+        return replace(
+            base,
+            passage_threshold=self.passage_threshold,
+            paraphrase_threshold=min(base.paraphrase_threshold, self.passage_threshold),
+            pair_threshold=min(base.pair_threshold, self.passage_threshold),
+            min_share=self.min_share,
+        )
+
+
+def run_corpus(
+    options: RunOptions,
+    progress: Callable[[str, int, int], None] | None = None,
+    encoder: Encoder | None = None,
+) -> Summary:
+    """Read ``options.paths``, run every stage and write the tables; nothing is written if a stage fails."""
+    from cluster.store import FORMATS
+
+    if options.fmt not in FORMATS:
+        raise ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{options.fmt}'")
+    settings = options.resolved_settings()
+    corpus = read_corpus(
+        options.paths,
+        Columns(*options.columns),
+        strict=options.strict,
+        progress=(lambda d, t: progress("read", d, t)) if progress else None,
+    )
+    encoder = encoder or load_encoder(options.model)
+    dim = int(getattr(encoder, "dim", 0)) or int(encoder.encode(["dimension probe"]).shape[1])
+    cache = (
+        EmbeddingCache(options.out / "cache" / f"embeddings-{model_key(encoder.name, dim)}.npz", dim)
+        if options.use_cache
+        else None
+    )
+    result: Result = run(corpus.documents, encoder, settings, cache, progress)
+    if cache is not None and result.stats.get("embedded", 0):
+        cache.save()
+    data = manifest(
+        result, settings, model=encoder.name, dim=dim, inputs=corpus.files, problems=corpus.problems, fmt=options.fmt
+    )
+    write_run(options.out, result.tables(), data, options.fmt)
+    return summarise(result, corpus.problems)
