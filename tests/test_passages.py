@@ -1,0 +1,77 @@
+import numpy as np
+import polars as pl
+import pytest
+
+from cluster.passages import assign_passages, pair_table, star_clusters
+
+
+def edges(*triples: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b, s = zip(*triples, strict=True)
+    return np.array(a), np.array(b), np.array(s, dtype=np.float32)
+
+
+def test_chain_does_not_join_its_far_ends() -> None:
+    # 0≈1≈2≈3≈4≈5: each link 0.92, the ends far apart; plus a tight triangle 6,7,8
+    chain = [(i, i + 1, 0.92) for i in range(5)]
+    triangle = [(6, 7, 0.97), (6, 8, 0.96), (7, 8, 0.95)]
+    centre, to_centre = star_clusters(9, *edges(*chain, *triangle), threshold=0.9)
+    groups: dict[int, list[int]] = {}
+    for node, c in enumerate(centre.tolist()):
+        groups.setdefault(c, []).append(node)
+    for members in groups.values():
+        span = max(members) - min(members) if max(members) < 6 else 0
+        assert span <= 2, f"chain members {members} joined beyond one hop of a centre"
+    assert len({centre[6], centre[7], centre[8]}) == 1
+    assert centre[0] != centre[5]
+
+
+def test_each_member_is_within_threshold_of_its_centre() -> None:
+    centre, to_centre = star_clusters(4, *edges((0, 1, 0.95), (1, 2, 0.91), (2, 3, 0.5)), threshold=0.9)
+    assert centre.tolist() == [1, 1, 1, 3]
+    assert to_centre.tolist() == pytest.approx([0.95, 1.0, 0.91, 1.0])
+
+
+def test_edges_below_threshold_are_ignored_and_ties_are_deterministic() -> None:
+    centre, _ = star_clusters(3, *edges((0, 1, 0.89), (1, 2, 0.95)), threshold=0.9)
+    assert centre.tolist() == [0, 1, 1]
+    again, _ = star_clusters(3, *edges((1, 2, 0.95), (0, 1, 0.89)), threshold=0.9)
+    assert again.tolist() == centre.tolist()
+
+
+def test_star_clusters_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        star_clusters(2, *edges((0, 1, 0.9)), threshold=2.0)
+    with pytest.raises(ValueError, match="out of range"):
+        star_clusters(1, *edges((0, 1, 0.95)), threshold=0.9)
+
+
+def paragraphs() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "para_id": [0, 1, 2, 3, 4, 5],
+            "doc_id": [0, 0, 1, 1, 2, 2],
+            "id": ["a", "a", "b", "b", "c", "c"],
+            "text": ["Wire one.", "Share", "Wire one!", "Wire one, edited.", "Other.", "Share"],
+            "hash": ["h1", "hs", "h1", "h2", "h3", "hs"],
+            "is_boilerplate": [False, True, False, False, False, True],
+            "text_id": [0, None, 0, 1, 2, None],
+        }
+    )
+
+
+def test_passages_join_texts_of_one_centre_and_group_boilerplate_by_text() -> None:
+    centre = np.array([0, 0, 2])
+    out = assign_passages(paragraphs(), centre, np.array([1.0, 0.93, 1.0], dtype=np.float32))
+    ids = out["passage_id"].to_list()
+    assert ids[0] == ids[2] == ids[3]  # exact copy and edited copy of the wire paragraph
+    assert ids[1] == ids[5] != ids[0]  # "Share" twice: one boilerplate passage
+    assert ids[4] not in (ids[0], ids[1])
+    assert ids == [0, 1, 0, 0, 2, 1]  # numbered in order of first appearance
+
+
+def test_pair_table_names_the_relation() -> None:
+    left, right, score = np.array([0, 0]), np.array([1, 2]), np.array([0.93, 0.8], dtype=np.float32)
+    pairs = pair_table(paragraphs(), left, right, score, near_duplicate=0.9, paraphrase=0.85)
+    rows = {(r["para_left"], r["para_right"]): r["relation"] for r in pairs.to_dicts()}
+    assert rows == {(0, 2): "exact", (0, 3): "near_duplicate", (0, 4): "related"}
+    assert pairs.filter(pl.col("relation") == "exact")["id_right"].to_list() == ["b"]
