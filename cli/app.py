@@ -49,6 +49,12 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but er
 DEFAULT_CORPUS = Path("seeds")
 
 
+def _register() -> None:
+    from cli import evaluate
+
+    app.add_typer(evaluate.app, name="eval")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"newsdedup {__version__}")
@@ -145,6 +151,9 @@ def _table(title: str, numbers: list[str], text: str) -> Table:
     used = sum(max(len(n), 4) + 2 for n in numbers) + (18 if "first seen in" in numbers else 0)
     table.add_column(text, no_wrap=True, overflow="ellipsis", max_width=max(20, out.width - used - 2))
     return table
+
+
+_register()
 
 
 def main() -> None:

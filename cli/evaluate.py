@@ -1,0 +1,99 @@
+"""`newsdedup eval`: score our output against labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cli.console import out, user_errors
+
+app = typer.Typer(help="Score stories or pair decisions against gold labels.", no_args_is_help=True)
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+
+
+@app.command("stories")
+def stories(
+    results: Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")],
+    gold: Annotated[Path, typer.Option("--gold", help="Labels file (.csv/.jsonl/.parquet) with id and a gold column.")],
+    gold_col: Annotated[str, typer.Option("--gold-col", help="Column of the gold cluster.")] = "story_id",
+    as_json: AsJson = False,
+) -> None:
+    """ARI, AMI, NMI, V-measure, pairwise and B-cubed P/R/F1, and the worst merged and split clusters."""
+    from cluster.evaluate import evaluate_stories
+
+    with user_errors():
+        report = evaluate_stories(results, gold, gold_col)
+    if as_json:
+        typer.echo(json.dumps(report, default=str))
+        return
+    _scores_table(
+        "Stories",
+        report,
+        [
+            "ari",
+            "ami",
+            "nmi",
+            "v_measure",
+            "pair_precision",
+            "pair_recall",
+            "pair_f1",
+            "b3_precision",
+            "b3_recall",
+            "b3_f1",
+            "n_pred",
+            "n_gold",
+            "n_evaluated",
+        ],
+    )
+    for title, rows, key in (
+        ("Worst merged (one predicted story, several gold)", report["worst_merged"], "pred_cluster"),
+        ("Worst split (one gold story, several predicted)", report["worst_split"], "gold_cluster"),
+    ):
+        if not rows:
+            continue
+        out.print(f"[bold]{title}[/]")
+        for row in rows:
+            parts = ", ".join(
+                f"{p['label']}×{p['count']}" for p in row.get("gold_clusters", row.get("pred_clusters", []))
+            )
+            out.print(f"  {key} {row[key]} (size {row['size']}): {parts}", markup=False)
+            for t in row["titles"]:
+                out.print(f"    - {t[:100]}", markup=False)
+
+
+@app.command("pairs")
+def pairs(
+    path: Annotated[
+        Path, typer.Argument(help="Labelled pairs (.jsonl/.csv/.parquet): text1, text2, label (1 = match).")
+    ],
+    threshold: Annotated[
+        float | None, typer.Option(min=-1.0, max=1.0, help="Fix the decision threshold instead of choosing the best.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Local sentence-transformers folder.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Precision, recall, F1 and accuracy of our pair decision, and the best threshold on this file."""
+    from cluster.embed import load_encoder
+    from cluster.evaluate import evaluate_pairs
+
+    with user_errors():
+        report = evaluate_pairs(path, load_encoder(model), threshold)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    _scores_table("Pairs", report, ["precision", "recall", "f1", "accuracy", "threshold", "n"])
+
+
+def _scores_table(title: str, report: dict[str, Any], keys: list[str]) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in keys:
+        value = report[key]
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    out.print(table)

@@ -1,0 +1,87 @@
+"""Scoring our output against gold labels: story partitions and labelled text pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from cluster.embed import Encoder, encode_in_order
+from cluster.errors import InputError, Problem
+from cluster.exact import text_hash
+from cluster.metrics import cluster_scores, pair_scores, worst_clusters
+from cluster.store import read_table
+
+
+def read_labels(path: Path, columns: Sequence[str]) -> pl.DataFrame:
+    """A labels file (.csv, .jsonl/.ndjson, .parquet) with the given columns, all required."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pl.read_csv(path, infer_schema=False)
+        elif suffix in {".jsonl", ".ndjson"}:
+            frame = pl.read_ndjson(path, infer_schema_length=None)
+        elif suffix == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            raise InputError(Problem(str(path), None, f"unsupported labels format '{suffix}' (csv, jsonl, parquet)"))
+    except FileNotFoundError:
+        raise InputError(Problem(str(path), None, "no such file")) from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(Problem(str(path), None, f"cannot read: {str(exc).splitlines()[0]}")) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            Problem(str(path), None, f"missing column(s) {', '.join(missing)} (has {', '.join(frame.columns)})")
+        )
+    return frame
+
+
+def evaluate_stories(results: Path, gold_path: Path, gold_col: str = "story_id", n_worst: int = 3) -> dict[str, Any]:
+    """Scores of the ``story_id`` of a results folder against a gold partition, joined on ``id``."""
+    documents = read_table(results, "documents")
+    gold = read_labels(gold_path, ["id", gold_col]).select(
+        pl.col("id").cast(pl.String), pl.col(gold_col).cast(pl.String).alias("_gold")
+    )
+    joined = documents.select(pl.col("id").cast(pl.String), "story_id", "title").join(gold, on="id", how="inner")
+    if joined.is_empty():
+        raise InputError(Problem(str(gold_path), None, f"no id in common with {results}/documents"))
+    scores = cluster_scores(joined["_gold"].to_numpy(), joined["story_id"].to_numpy())
+    worst = worst_clusters(
+        joined["_gold"].to_numpy(), joined["story_id"].to_numpy(), joined["title"].fill_null("").to_numpy(), n_worst
+    )
+    return {
+        **scores,
+        "n_evaluated": joined.height,
+        "n_unlabelled": documents.height - joined.height,
+        "worst_merged": worst["merged"],
+        "worst_split": worst["split"],
+    }
+
+
+def pair_cosines(encoder: Encoder, text1: Sequence[str], text2: Sequence[str]) -> np.ndarray:
+    """Our pair score: 1.0 for the same normalised text, else the cosine of the embeddings (each text once)."""
+    distinct: dict[str, int] = {}
+    keys1 = [distinct.setdefault(text_hash(t), len(distinct)) for t in text1]
+    keys2 = [distinct.setdefault(text_hash(t), len(distinct)) for t in text2]
+    texts: list[str] = [""] * len(distinct)
+    for t, k in zip([*text1, *text2], keys1 + keys2, strict=True):
+        texts[k] = t
+    vectors = encode_in_order(encoder, texts)
+    return np.einsum("ij,ij->i", vectors[keys1], vectors[keys2]).clip(-1.0, 1.0)
+
+
+def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None) -> dict[str, Any]:
+    """Precision/recall/F1/accuracy of ``cosine >= threshold`` on labelled pairs (text1, text2, label 0/1)."""
+    pairs = read_labels(path, ["text1", "text2", "label"])
+    bad = pairs.with_row_index("_row").filter(
+        pl.col("text1").is_null() | pl.col("text2").is_null() | ~pl.col("label").cast(pl.String).is_in(["0", "1"])
+    )
+    if bad.height:
+        row = int(bad["_row"][0]) + (2 if path.suffix.lower() == ".csv" else 1)
+        raise InputError(Problem(str(path), row, "each pair needs text1, text2 and a label of 0 or 1"))
+    scores = pair_cosines(encoder, pairs["text1"].to_list(), pairs["text2"].to_list())
+    return pair_scores(pairs["label"].cast(pl.Int64).to_numpy(), scores, threshold)
