@@ -13,8 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cluster.errors import NewsDedupError
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # never hard-wrap a path or record line in pipes
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -8,10 +8,12 @@ may carry id, title, source, url and published columns, under names the user can
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -176,11 +178,12 @@ def _read_file(file: Path, root: Path, columns: Columns, report: Report) -> Iter
         elif suffix in {".jsonl", ".ndjson"}:
             yield from _read_jsonl(file, columns, report)
         elif suffix == ".csv":
-            table = _load_csv(file, report)
-            if table is not None:
-                yield from _read_table(file, table, columns, report, first_line=2)
+            loaded = _load_csv(file, report)
+            if loaded is not None:
+                yield from _read_table(file, loaded[0], columns, report, lines=loaded[1])
         else:
-            yield from _read_table(file, pl.read_parquet(file), columns, report, first_line=1)
+            table = pl.read_parquet(file)
+            yield from _read_table(file, table, columns, report, lines=range(1, table.height + 1))
     except OSError as exc:
         report(Problem(name, None, f"cannot read: {exc.strerror or exc}"))
     except (pl.exceptions.PolarsError, pl.exceptions.ComputeError) as exc:
@@ -191,7 +194,8 @@ def _decode(data: bytes, file: Path, line: int | None, report: Report) -> str | 
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        report(Problem(str(file), line, f"invalid UTF-8 at byte {exc.start}"))
+        where = line if line is not None else data[: exc.start].count(b"\n") + 1
+        report(Problem(str(file), where, f"invalid UTF-8 at byte {exc.start}"))
         return None
 
 
@@ -250,7 +254,7 @@ def _read_jsonl(file: Path, columns: Columns, report: Report) -> Iterator[_Recor
         for line_no, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
-            line = _decode(raw, file, line_no, report)
+            line = _decode(raw.rstrip(b"\r\n"), file, line_no, report)  # JSON error columns stay on this line
             if line is None:
                 continue
             try:
@@ -266,25 +270,41 @@ def _read_jsonl(file: Path, columns: Columns, report: Report) -> Iterator[_Recor
                 yield record
 
 
-def _load_csv(file: Path, report: Report) -> pl.DataFrame | None:
+def _load_csv(file: Path, report: Report) -> tuple[pl.DataFrame, Sequence[int]] | None:
+    """The table and the file line each row starts on (rows may span lines inside quotes)."""
     data = file.read_bytes()
     try:
-        data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         report(Problem(str(file), data[: exc.start].count(b"\n") + 1, f"invalid UTF-8 at byte {exc.start}"))
         return None
-    return pl.read_csv(data, infer_schema=False, encoding="utf8")
+    table = pl.read_csv(data, infer_schema=False, encoding="utf8")
+    return table, _csv_row_lines(text, table.height)
+
+
+def _csv_row_lines(text: str, n_rows: int) -> Sequence[int]:
+    starts: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    end = 0
+    try:
+        for _ in reader:
+            starts.append(end + 1)
+            end = reader.line_num
+    except csv.Error:  # e.g. a field over csv's size limit: fall back to one line per row
+        starts = []
+    rows = starts[1:]  # without the header
+    return rows if len(rows) == n_rows else range(2, n_rows + 2)
 
 
 def _read_table(
-    file: Path, table: pl.DataFrame, columns: Columns, report: Report, *, first_line: int
+    file: Path, table: pl.DataFrame, columns: Columns, report: Report, *, lines: Sequence[int]
 ) -> Iterator[_Record]:
     if columns.text not in table.columns:
         shown = ", ".join(table.columns[:8]) + (", …" if table.width > 8 else "")
         report(Problem(str(file), None, f"no text column '{columns.text}' (columns: {shown}); use --text-col"))
         return
-    for offset, row in enumerate(table.iter_rows(named=True)):
-        record = _record_from_row(row, file, first_line + offset, columns, report)
+    for line, row in zip(lines, table.iter_rows(named=True), strict=True):
+        record = _record_from_row(row, file, line, columns, report)
         if record is not None:
             yield record
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,8 @@ from cluster.errors import StoreError
 log = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv", "jsonl")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 @contextmanager
@@ -41,6 +44,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result file gets the usual mode
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -97,7 +101,7 @@ class EmbeddingCache:
             with np.load(self.path, allow_pickle=False) as data:
                 hashes = [h.decode("ascii") for h in data["hashes"]]
                 vectors = np.asarray(data["vectors"], dtype=np.float32)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable embedding cache %s (%s)", self.path, exc)
             return
         if vectors.ndim != 2 or vectors.shape != (len(hashes), self.dim):
@@ -119,10 +123,12 @@ class EmbeddingCache:
         if vectors.shape != (len(hashes), self.dim):
             raise ValueError(f"vectors shape {vectors.shape} does not match {len(hashes)} hashes × {self.dim}")
         start = len(self._vectors)
-        fresh = [h for h in hashes if h not in self._rows]
-        keep = [i for i, h in enumerate(hashes) if h not in self._rows]
-        self._rows.update({h: start + i for i, h in enumerate(fresh)})
-        self._vectors = np.concatenate([self._vectors, vectors[keep]])
+        keep: list[int] = []
+        for i, h in enumerate(hashes):
+            if h not in self._rows:  # also skips a hash repeated within this batch
+                self._rows[h] = start + len(keep)
+                keep.append(i)
+        self._vectors = np.concatenate([self._vectors, np.asarray(vectors[keep], dtype=np.float32)])
 
     def save(self) -> None:
         hashes = np.array([h.encode("ascii") for h in sorted(self._rows, key=self._rows.__getitem__)])
@@ -151,3 +157,22 @@ def write_run(
     written = [write_table(frame, folder, name, fmt) for name, frame in tables.items()]
     written.append(write_json(manifest, folder / "manifest.json"))
     return written
+
+
+def read_table(folder: Path, name: str) -> pl.DataFrame:
+    """Read back a table `run` wrote, whatever its format."""
+    for fmt in FORMATS:
+        path = folder / f"{name}.{fmt}"
+        if path.is_file():
+            readers: dict[str, Callable[[Path], pl.DataFrame]] = {
+                "parquet": pl.read_parquet,
+                "csv": lambda p: pl.read_csv(p, infer_schema_length=10_000),
+                "jsonl": pl.read_ndjson,
+            }
+            try:
+                return readers[fmt](path)
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise StoreError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    if not folder.is_dir():
+        raise StoreError(f"results folder not found: {folder}")
+    raise StoreError(f"no {name} table in {folder} (expected {name}.parquet, .csv or .jsonl from `newsdedup run`)")

@@ -1,0 +1,337 @@
+"""The Typer app as a user meets it: help, version, errors as one line, skipped records, formats, safe writes.
+
+No real model: ``cluster.runner.load_encoder`` is replaced by a tiny deterministic fake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+import cluster.runner
+from cli.app import app
+from cluster import __version__
+
+TABLES = ["copies", "documents", "pairs", "paragraphs", "passages", "stories"]
+FORMATS_LISTED = ".csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt"
+
+WIRE = "Storm Ava hit the northern coast on Monday, cutting power to 40,000 homes, officials said."
+ARTICLES = [
+    {"id": "a", "text": f"{WIRE}\n\nSchools in the port town stayed closed on Tuesday.", "source": "Wire"},
+    {"id": "b", "text": f"{WIRE}\n\nThe local football match was postponed to next week.", "source": "Paper"},
+    {"id": "c", "text": "The central bank kept interest rates unchanged.\n\nMarkets barely moved.", "source": "Biz"},
+]
+
+
+class FakeEncoder:
+    """Same normalised text, same vector; different texts get unrelated random directions."""
+
+    name = "fake"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        rows = []
+        for text in texts:
+            key = " ".join(text.lower().split()).encode("utf-8")
+            seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
+            rows.append(np.random.default_rng(seed).standard_normal(self.dim))
+        return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+@pytest.fixture(autouse=True)
+def fake_encoder(monkeypatch: pytest.MonkeyPatch) -> FakeEncoder:
+    encoder = FakeEncoder()
+    monkeypatch.setattr(cluster.runner, "load_encoder", lambda model=None, *a, **k: encoder)
+    return encoder
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _jsonl(path: Path, rows: list[dict[str, str]], extra: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(r) for r in rows]
+    if extra:
+        lines.insert(1, extra)  # becomes line 2
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command and group under ``command`` (Typer bundles its own click, so no isinstance checks)."""
+    yield path, command
+    if hasattr(command, "commands"):
+        for name, sub in sorted(command.commands.items()):
+            yield from _commands(sub, (*path, name))
+
+
+def _no_temp_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.name.endswith(".tmp"))
+
+
+# --- help and version ------------------------------------------------------------------------------------------
+
+
+def test_every_command_and_option_has_help(runner: CliRunner) -> None:
+    root = typer.main.get_command(app)
+    found = list(_commands(root))
+    assert ("run",) in [path for path, _ in found]
+    for path, command in found:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Traceback" not in result.output
+        assert (command.help or "").strip(), f"{' '.join(path) or 'newsdedup'} has no help text"
+        first_line = command.help.strip().splitlines()[0]
+        assert first_line[:40] in " ".join(result.stdout.split()), path
+        for param in command.params:
+            if param.name == "help":
+                continue
+            assert (getattr(param, "help", None) or "").strip(), f"{' '.join(path)}: {param.name} has no help"
+
+
+def test_no_arguments_shows_help(runner: CliRunner) -> None:
+    result = runner.invoke(app, [])
+    assert "Usage:" in result.output
+    assert "run" in result.output
+
+
+def test_version(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"newsdedup {__version__}\n"
+
+
+# --- errors: one line on stderr, exit 1, nothing written --------------------------------------------------------
+
+
+def _assert_one_error_line(result: Result, expected: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr == f"Error: {expected}\n"
+    assert result.stdout == ""
+
+
+def test_nonexistent_path(runner: CliRunner, tmp_path: Path, fake_encoder: FakeEncoder) -> None:
+    missing = tmp_path / "nope.jsonl"
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(missing), "-o", str(out)])
+    _assert_one_error_line(result, f"{missing}: no such file or folder")
+    assert not out.exists()
+    assert fake_encoder.calls == 0
+
+
+def test_unsupported_extension(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "-o", str(out)])
+    _assert_one_error_line(result, f"{path}: unsupported format '.pdf' (use {FORMATS_LISTED})")
+    assert not out.exists()
+
+
+def test_empty_corpus(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "notes.pdf").write_text("ignored", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(folder), "-o", str(out)])
+    _assert_one_error_line(result, f"no articles found in {folder}")
+    assert not out.exists()
+
+
+def test_only_bad_records_is_an_empty_corpus_naming_the_first(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": ""}\n{"id": 1}\n', encoding="utf-8")
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "out")])
+    _assert_one_error_line(result, f"no articles found in {path}; 2 record(s) skipped, first: {path}:1: empty text")
+
+
+def test_malformed_line_with_strict(runner: CliRunner, tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "n.jsonl", ARTICLES, extra='{"id": "x", "text": ')
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "-o", str(out), "--strict"])
+    _assert_one_error_line(result, f"{path}:2: malformed JSON: Expecting value (column 21)")
+    assert not out.exists()
+
+
+def test_missing_text_column_with_strict(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "n.csv"
+    pl.DataFrame({"id": ["a"], "body": ["Some text."]}).write_csv(path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "-o", str(out), "--strict"])
+    _assert_one_error_line(result, f"{path}: no text column 'text' (columns: id, body); use --text-col")
+    assert not out.exists()
+
+
+def test_missing_text_column_without_strict_is_an_empty_corpus(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "n.csv"
+    pl.DataFrame({"id": ["a"], "body": ["Some text."]}).write_csv(path)
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "out")])
+    _assert_one_error_line(
+        result,
+        f"no articles found in {path}; 1 record(s) skipped, first: "
+        f"{path}: no text column 'text' (columns: id, body); use --text-col",
+    )
+
+
+def test_bad_format(runner: CliRunner, tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "n.jsonl", ARTICLES)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "-o", str(out), "--format", "xml"])
+    _assert_one_error_line(result, "--format must be one of parquet, csv, jsonl, got 'xml'")
+    assert not out.exists()
+
+
+# --- a successful run ---------------------------------------------------------------------------------------------
+
+
+def test_malformed_line_is_skipped_reported_and_listed(runner: CliRunner, tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "n.jsonl", ARTICLES, extra="this is not json")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr == (
+        "Skipped 1 bad record(s) (listed in manifest.json), first:\n"
+        f"  {path}:2: malformed JSON: Expecting value (column 1)\n"
+    )
+    assert result.stdout.startswith(
+        "3 articles, 6 paragraphs (0 boilerplate), 5 distinct texts (5 embedded, 0 cached)\n"
+    )
+    assert result.stdout.endswith(f"Tables written to {out}/\n")
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["skipped"] == {
+        "count": 1,
+        "records": [{"file": str(path), "line": 2, "message": "malformed JSON: Expecting value (column 1)"}],
+    }
+    assert manifest["model"] == {"name": "fake", "dim": 8}
+    assert manifest["format"] == "parquet"
+    assert manifest["inputs"] == [str(path)]
+    assert manifest["counts"]["documents"] == 3
+    docs = pl.read_parquet(out / "documents.parquet")
+    assert docs.select("id", "line").rows() == [("a", 1), ("b", 3), ("c", 4)]
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(
+        [f"{t}.parquet" for t in TABLES] + ["manifest.json"]
+    )
+    assert _no_temp_files(out) == []
+
+
+def test_quiet_prints_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "n.jsonl", ARTICLES)
+    result = runner.invoke(app, ["run", str(path), "-o", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr == ""
+    assert (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_second_run_embeds_nothing_new(runner: CliRunner, tmp_path: Path, fake_encoder: FakeEncoder) -> None:
+    path = _jsonl(tmp_path / "n.jsonl", ARTICLES)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-o", str(out)]).exit_code == 0
+    calls = fake_encoder.calls
+    second = runner.invoke(app, ["run", str(path), "-o", str(out)])
+    assert second.exit_code == 0, second.output
+    assert "5 distinct texts (0 embedded, 5 cached)" in second.stdout
+    assert fake_encoder.calls == calls
+    assert sorted(p.name for p in (out / "cache").iterdir()) == ["embeddings-fake-8.npz"]
+
+
+@pytest.mark.parametrize(("fmt", "read"), [("csv", pl.read_csv), ("jsonl", pl.read_ndjson)])
+def test_other_formats_write_the_six_tables(runner: CliRunner, tmp_path: Path, fmt: str, read: object) -> None:
+    path = _jsonl(tmp_path / "n.jsonl", ARTICLES)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "-o", str(out), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(
+        [f"{t}.{fmt}" for t in TABLES] + ["manifest.json"]
+    )
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["format"] == fmt
+    docs = read(out / f"documents.{fmt}")  # type: ignore[operator]
+    assert docs["id"].to_list() == ["a", "b", "c"]
+    assert docs["source"].to_list() == ["Wire", "Paper", "Biz"]
+    paragraphs = read(out / f"paragraphs.{fmt}")  # type: ignore[operator]
+    assert paragraphs.height == 6
+
+
+def test_mapped_text_and_id_columns(runner: CliRunner, tmp_path: Path) -> None:
+    rows = [{"url": f"https://news.example/{r['id']}", "body": r["text"], "title": r["id"].upper()} for r in ARTICLES]
+    path = _jsonl(tmp_path / "mapped.jsonl", rows)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "-o", str(out), "--text-col", "body", "--id-col", "url"])
+    assert result.exit_code == 0, result.output
+    docs = pl.read_parquet(out / "documents.parquet")
+    urls = ["https://news.example/a", "https://news.example/b", "https://news.example/c"]
+    assert docs["id"].to_list() == urls
+    assert docs["url"].to_list() == urls
+    assert docs["title"].to_list() == ["A", "B", "C"]
+    assert pl.read_parquet(out / "paragraphs.parquet")["text"].to_list()[:2] == [
+        WIRE,
+        "Schools in the port town stayed closed on Tuesday.",
+    ]
+
+
+# --- a failed write leaves the previous complete tables and no manifest ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "stderr"),
+    [
+        (OSError(28, "No space left on device"), 1, "Error: cannot write {target}: No space left on device\n"),
+        (KeyboardInterrupt(), 130, "Interrupted; nothing half-written was left behind.\n"),
+    ],
+    ids=["disk-full", "interrupted"],
+)
+def test_failed_write_leaves_no_half_written_table(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException, code: int, stderr: str
+) -> None:
+    out = tmp_path / "out"
+    first_input = _jsonl(tmp_path / "one.jsonl", ARTICLES[:2])
+    first = runner.invoke(app, ["run", str(first_input), "-o", str(out)])
+    assert first.exit_code == 0, first.output
+    before = {t: pl.read_parquet(out / f"{t}.parquet") for t in TABLES}
+
+    original = pl.DataFrame.write_parquet
+    written: list[Path] = []
+
+    def failing_write(self: pl.DataFrame, file: object, *args: object, **kwargs: object) -> None:
+        written.append(Path(str(file)))
+        if len(written) == 3:
+            Path(str(file)).write_bytes(b"PAR1 half a table")  # partial bytes, then the failure
+            raise failure
+        original(self, file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", failing_write)
+    second_input = _jsonl(tmp_path / "two.jsonl", ARTICLES)
+    result = runner.invoke(app, ["run", str(second_input), "-o", str(out)])
+
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr == stderr.format(target=out / "passages.parquet")
+    assert len(written) == 3
+    assert written[2].parent == out and written[2].name.endswith(".tmp")  # the write went to a temporary name
+    assert _no_temp_files(out) == []
+    assert not (out / "manifest.json").exists()
+    monkeypatch.undo()
+    # the two tables written before the failure are the new run's, complete; the rest are the first run's
+    assert pl.read_parquet(out / "documents.parquet")["id"].to_list() == ["a", "b", "c"]
+    assert pl.read_parquet(out / "paragraphs.parquet").height == 6
+    for table in ["passages", "pairs", "copies", "stories"]:
+        assert pl.read_parquet(out / f"{table}.parquet").equals(before[table]), table
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(f"{t}.parquet" for t in TABLES)

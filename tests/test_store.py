@@ -1,0 +1,222 @@
+"""Atomic writes and the embedding cache (cluster/store.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from cluster.errors import StoreError
+from cluster.store import EmbeddingCache, atomic_path, write_json, write_run, write_table
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+# --- atomic_path -------------------------------------------------------------------------------------------
+
+
+def test_atomic_path_replaces_target_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "table.txt"
+    target.write_text("old", encoding="utf-8")
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path
+        assert tmp != target
+        tmp.write_text("new", encoding="utf-8")
+        assert target.read_text(encoding="utf-8") == "old"  # untouched until the block ends
+    assert target.read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.txt"]
+
+
+def test_atomic_path_creates_missing_parent_folders(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "out.txt"
+    with atomic_path(target) as tmp:
+        tmp.write_text("x", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "x"
+    assert _leftovers(target.parent) == []
+
+
+def test_atomic_path_leaves_no_temp_file_and_keeps_target_on_exception(tmp_path: Path) -> None:
+    target = tmp_path / "table.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="boom"), atomic_path(target) as tmp:
+        tmp.write_text("half-writ", encoding="utf-8")
+        raise RuntimeError("boom")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.txt"]
+
+
+def test_atomic_path_on_exception_creates_no_target(tmp_path: Path) -> None:
+    target = tmp_path / "new.txt"
+    with pytest.raises(KeyboardInterrupt), atomic_path(target) as tmp:
+        tmp.write_text("partial", encoding="utf-8")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- write_table / write_json / write_run --------------------------------------------------------------------
+
+
+def test_write_table_rejects_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"format must be one of \('parquet', 'csv', 'jsonl'\), got 'xml'"):
+        write_table(pl.DataFrame({"a": [1]}), tmp_path, "t", "xml")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_table_csv_joins_lists(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"a": [1, 2], "tags": [["x", "y"], []]})
+    path = write_table(frame, tmp_path, "t", "csv")
+    assert path == tmp_path / "t.csv"
+    assert path.read_text(encoding="utf-8") == 'a,tags\n1,x|y\n2,""\n'
+
+
+def test_write_table_turns_os_errors_into_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(StoreError, match=r"^cannot write .*/file/sub/t\.parquet: Not a directory$"):
+        write_table(pl.DataFrame({"a": [1]}), blocker / "sub", "t")
+
+
+def test_write_json_round_trips(tmp_path: Path) -> None:
+    target = write_json({"b": 1, "a": [1, 2]}, tmp_path / "m.json")
+    assert json.loads(target.read_text(encoding="utf-8")) == {"b": 1, "a": [1, 2]}
+    assert _leftovers(tmp_path) == []
+
+
+def test_write_run_writes_manifest_last_and_removes_the_old_one_first(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"old": true}', encoding="utf-8")
+    seen: list[bool] = []
+
+    frame = pl.DataFrame({"a": [1]})
+    original = pl.DataFrame.write_parquet
+
+    def spy(self: pl.DataFrame, file: object, *args: object, **kwargs: object) -> None:
+        seen.append((tmp_path / "manifest.json").exists())
+        original(self, file, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pl.DataFrame, "write_parquet", spy)
+        written = write_run(tmp_path, {"one": frame, "two": frame}, {"new": True})
+    assert seen == [False, False]
+    assert [p.name for p in written] == ["one.parquet", "two.parquet", "manifest.json"]
+    assert json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8")) == {"new": True}
+
+
+# --- EmbeddingCache ------------------------------------------------------------------------------------------
+
+
+def _vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+
+
+def test_cache_round_trips_through_save_and_reload(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "embeddings-fake-4.npz"
+    cache = EmbeddingCache(path, 4)
+    assert len(cache) == 0
+    vectors = _vectors(3, 4)
+    cache.add(["h0", "h1", "h2"], vectors)
+    cache.save()
+    assert path.exists()
+    assert _leftovers(path.parent) == []
+
+    again = EmbeddingCache(path, 4)
+    assert len(again) == 3
+    found, got = again.lookup(["h2", "missing", "h0"])
+    assert found.tolist() == [True, False, True]
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, vectors[[2, 0]])
+
+
+def test_cache_add_keeps_the_first_vector_of_a_known_hash(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "c.npz", 2)
+    cache.add(["a"], np.array([[1, 0]], dtype=np.float32))
+    cache.add(["a", "b"], np.array([[9, 9], [0, 1]], dtype=np.float32))
+    assert len(cache) == 2
+    found, got = cache.lookup(["a", "b"])
+    assert found.tolist() == [True, True]
+    np.testing.assert_array_equal(got, np.array([[1, 0], [0, 1]], dtype=np.float32))
+
+
+def test_cache_add_with_a_repeated_hash_in_one_batch_still_saves_a_loadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.npz"
+    cache = EmbeddingCache(path, 2)
+    cache.add(["a", "a", "b"], np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32))
+    assert len(cache) == 2
+    cache.save()
+    again = EmbeddingCache(path, 2)
+    assert len(again) == 2
+    found, got = again.lookup(["b", "a"])
+    assert found.tolist() == [True, True]
+    np.testing.assert_array_equal(got, np.array([[0, 1], [1, 0]], dtype=np.float32))
+
+
+def test_cache_add_rejects_a_wrong_shape(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "c.npz", 4)
+    with pytest.raises(ValueError, match=r"vectors shape \(2, 3\) does not match 2 hashes × 4"):
+        cache.add(["a", "b"], _vectors(2, 3))
+    assert len(cache) == 0
+
+
+def test_cache_lookup_on_an_empty_cache(tmp_path: Path) -> None:
+    found, got = EmbeddingCache(tmp_path / "none.npz", 4).lookup(["a", "b"])
+    assert found.tolist() == [False, False]
+    assert got.shape == (0, 4)
+
+
+def test_cache_with_a_wrong_dim_is_ignored_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "c.npz"
+    first = EmbeddingCache(path, 4)
+    first.add(["a", "b"], _vectors(2, 4))
+    first.save()
+    with caplog.at_level(logging.WARNING, logger="cluster.store"):
+        other = EmbeddingCache(path, 8)
+    assert len(other) == 0
+    assert other.lookup(["a"])[0].tolist() == [False]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"ignoring embedding cache {path}: shape (2, 4), expected (*, 8)"
+    ]
+    # it can be rebuilt with the right dim and saved over the stale file
+    other.add(["a"], _vectors(1, 8))
+    other.save()
+    assert len(EmbeddingCache(path, 8)) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"this is not an npz file at all", "truncated"],
+    ids=["empty", "garbage", "truncated-zip"],
+)
+def test_corrupt_cache_file_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture, content: object) -> None:
+    path = tmp_path / "c.npz"
+    if content == "truncated":
+        good = EmbeddingCache(path, 4)
+        good.add(["a", "b", "c"], _vectors(3, 4))
+        good.save()
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        assert isinstance(content, bytes)
+        path.write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="cluster.store"):
+        cache = EmbeddingCache(path, 4)
+    assert len(cache) == 0
+    assert len(caplog.records) == 1
+    assert caplog.records[0].getMessage().startswith(f"ignoring unreadable embedding cache {path} (")
+    cache.add(["z"], _vectors(1, 4))
+    cache.save()
+    assert len(EmbeddingCache(path, 4)) == 1
+
+
+def test_cache_without_the_expected_arrays_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "c.npz"
+    with path.open("wb") as handle:
+        np.savez(handle, something_else=np.zeros(3))
+    with caplog.at_level(logging.WARNING, logger="cluster.store"):
+        cache = EmbeddingCache(path, 4)
+    assert len(cache) == 0
+    assert caplog.records[0].getMessage().startswith(f"ignoring unreadable embedding cache {path} (")
