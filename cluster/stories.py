@@ -1,0 +1,430 @@
+"""Story clusters: group articles that tell the same story.
+
+Three steps, each a plain function:
+
+1. :func:`article_vectors` — one L2-normalised vector per article, the length-weighted
+   mean of its non-boilerplate paragraph vectors.
+2. :func:`story_edges` — candidate pairs from a FAISS inner-product kNN search over the
+   article vectors, scored by paragraph-level matching (:func:`paragraph_match`) and kept
+   at or above a threshold, combined with pairs of articles that share near-duplicate
+   passages (``passage_id``).
+3. :func:`cluster_stories` — Leiden community detection (weighted modularity by default,
+   CPM optional) on the article graph, deterministic for a fixed seed.
+
+:func:`build_stories` chains the three with the defaults in :class:`StoryParams`.
+No step builds an n×n matrix: neighbours come from the index with ``k``, passage pairs
+from a join on ``passage_id`` (passages held by very many articles are skipped).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import faiss
+import igraph as ig
+import leidenalg
+import numpy as np
+import polars as pl
+
+logger = logging.getLogger(__name__)
+
+EDGE_SCHEMA: dict[str, pl.DataType] = {
+    "doc_a": pl.Int64(),
+    "doc_b": pl.Int64(),
+    "weight": pl.Float64(),
+}
+
+_REQUIRED_COLUMNS = ("doc_id", "vec_row", "is_boilerplate", "n_chars", "passage_id")
+
+
+@dataclass(frozen=True)
+class StoryParams:
+    """Defaults for :func:`build_stories` (chosen on FNC-1 dev; see benchmarks/explore_stories.py).
+
+    ``threshold`` applies to the paragraph-match score (see :func:`paragraph_match`), which
+    :func:`build_stories` uses; ``quality`` is ``"modularity"`` (RBConfiguration) or ``"cpm"``.
+    """
+
+    k: int = 15
+    threshold: float = 0.5
+    passage_weight: float = 0.5
+    min_passage_share: float = 0.0
+    max_docs_per_passage: int = 50
+    quality: str = "modularity"
+    resolution: float = 1.0
+    seed: int = 0
+
+
+def _check_paragraphs(paragraphs: pl.DataFrame, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in paragraphs.columns]
+    if missing:
+        raise ValueError(f"paragraphs is missing required column(s): {', '.join(missing)}")
+
+
+def _check_n_docs(n_docs: int) -> None:
+    if isinstance(n_docs, bool) or not isinstance(n_docs, int | np.integer) or n_docs < 0:
+        raise ValueError(f"n_docs must be a non-negative int, got {n_docs!r}")
+
+
+def _check_doc_ids(paragraphs: pl.DataFrame, n_docs: int) -> None:
+    if paragraphs.height == 0:
+        return
+    ids = paragraphs["doc_id"]
+    if ids.null_count() > 0:
+        raise ValueError("paragraphs.doc_id must not contain nulls")
+    lo, hi = int(ids.min()), int(ids.max())  # type: ignore[arg-type]
+    if lo < 0 or hi >= n_docs:
+        raise ValueError(f"paragraphs.doc_id must lie in [0, {n_docs}), found values in [{lo}, {hi}]")
+
+
+def article_vectors(vectors: np.ndarray, paragraphs: pl.DataFrame, n_docs: int) -> np.ndarray:
+    """One L2-normalised float32 vector per article.
+
+    The vector is the mean of the article's non-boilerplate paragraph vectors weighted
+    by paragraph length (``n_chars``). Paragraphs with a null ``vec_row`` are ignored.
+    Articles without a usable paragraph get a zero vector.
+    """
+    _check_n_docs(n_docs)
+    if not isinstance(vectors, np.ndarray) or vectors.ndim != 2:
+        raise ValueError(f"vectors must be a 2-D numpy array, got shape {getattr(vectors, 'shape', None)}")
+    _check_paragraphs(paragraphs, ("doc_id", "vec_row", "is_boilerplate", "n_chars"))
+    _check_doc_ids(paragraphs, n_docs)
+    d = vectors.shape[1]
+    usable = paragraphs.filter(
+        pl.col("vec_row").is_not_null() & ~pl.col("is_boilerplate").fill_null(False)
+    ).select(
+        pl.col("doc_id").cast(pl.Int64),
+        pl.col("vec_row").cast(pl.Int64),
+        pl.col("n_chars").cast(pl.Float64).fill_null(0.0).clip(lower_bound=1.0).alias("w"),
+    )
+    out = np.zeros((n_docs, d), dtype=np.float64)
+    if usable.height:
+        rows = usable["vec_row"].to_numpy()
+        if rows.min() < 0 or rows.max() >= vectors.shape[0]:
+            raise ValueError(
+                f"paragraphs.vec_row must lie in [0, {vectors.shape[0]}), "
+                f"found values in [{rows.min()}, {rows.max()}]"
+            )
+        w = usable["w"].to_numpy()
+        np.add.at(out, usable["doc_id"].to_numpy(), vectors[rows].astype(np.float64) * w[:, None])
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    n_empty = int((norms[:, 0] == 0).sum())
+    if n_empty:
+        logger.info("%d of %d articles have no usable paragraph; they get a zero vector", n_empty, n_docs)
+    return out.astype(np.float32)
+
+
+def knn_edges(doc_vectors: np.ndarray, *, k: int, threshold: float) -> pl.DataFrame:
+    """Article pairs among each article's ``k`` nearest neighbours with cosine >= threshold."""
+    _check_k_threshold(k, threshold)
+    if not isinstance(doc_vectors, np.ndarray) or doc_vectors.ndim != 2:
+        raise ValueError(
+            f"doc_vectors must be a 2-D numpy array, got shape {getattr(doc_vectors, 'shape', None)}"
+        )
+    n, d = doc_vectors.shape
+    live = np.flatnonzero(np.linalg.norm(doc_vectors, axis=1) > 0)
+    if live.size < 2:
+        return pl.DataFrame(schema=EDGE_SCHEMA)
+    x = np.ascontiguousarray(doc_vectors[live], dtype=np.float32)
+    index = faiss.IndexFlatIP(d)
+    index.add(x)
+    kk = min(k + 1, live.size)
+    sims, nbrs = index.search(x, kk)
+    src = np.repeat(live, kk)
+    valid = nbrs.ravel() >= 0
+    dst = np.full(src.shape, -1, dtype=np.int64)
+    dst[valid] = live[nbrs.ravel()[valid]]
+    sim = sims.ravel().astype(np.float64)
+    keep = valid & (dst != src) & (sim >= threshold)
+    a, b, s = src[keep], dst[keep], sim[keep]
+    return (
+        pl.DataFrame(
+            {"doc_a": np.minimum(a, b), "doc_b": np.maximum(a, b), "weight": s},
+            schema=EDGE_SCHEMA,
+        )
+        .group_by("doc_a", "doc_b")
+        .agg(pl.col("weight").max())
+        .sort("doc_a", "doc_b")
+    )
+
+
+def passage_edges(
+    paragraphs: pl.DataFrame, *, min_share: float = 0.0, max_docs_per_passage: int = 50
+) -> pl.DataFrame:
+    """Article pairs that share near-duplicate passages.
+
+    The weight is the share of the shorter article's non-boilerplate text that the two
+    have in common: ``sum over shared passages of min(chars in a, chars in b) /
+    min(total chars a, total chars b)``, in (0, 1]. Passages held by more than
+    ``max_docs_per_passage`` articles are skipped (they are boilerplate in all but name,
+    and would cost a quadratic join).
+    """
+    _check_paragraphs(paragraphs, _REQUIRED_COLUMNS)
+    if max_docs_per_passage < 2:
+        raise ValueError(f"max_docs_per_passage must be >= 2, got {max_docs_per_passage}")
+    if not 0.0 <= min_share <= 1.0:
+        raise ValueError(f"min_share must lie in [0, 1], got {min_share}")
+    usable = paragraphs.filter(
+        pl.col("passage_id").is_not_null() & ~pl.col("is_boilerplate").fill_null(False)
+    ).select(
+        pl.col("doc_id").cast(pl.Int64),
+        pl.col("passage_id").cast(pl.Int64),
+        pl.col("n_chars").cast(pl.Float64).fill_null(0.0).clip(lower_bound=1.0).alias("chars"),
+    )
+    if usable.height == 0:
+        return pl.DataFrame(schema=EDGE_SCHEMA)
+    totals = usable.group_by("doc_id").agg(pl.col("chars").sum().alias("total"))
+    per = usable.group_by("passage_id", "doc_id").agg(pl.col("chars").sum())
+    spread = per.group_by("passage_id").agg(pl.len().alias("n"))
+    n_skipped = spread.filter(pl.col("n") > max_docs_per_passage).height
+    if n_skipped:
+        logger.info("skipping %d passages held by more than %d articles", n_skipped, max_docs_per_passage)
+    per = per.join(
+        spread.filter((pl.col("n") >= 2) & (pl.col("n") <= max_docs_per_passage)).select("passage_id"),
+        on="passage_id",
+    )
+    pairs = (
+        per.join(per, on="passage_id", suffix="_b")
+        .filter(pl.col("doc_id") < pl.col("doc_id_b"))
+        .group_by(pl.col("doc_id").alias("doc_a"), pl.col("doc_id_b").alias("doc_b"))
+        .agg(pl.min_horizontal("chars", "chars_b").sum().alias("shared"))
+    )
+    if pairs.height == 0:
+        return pl.DataFrame(schema=EDGE_SCHEMA)
+    pairs = (
+        pairs.join(totals.rename({"doc_id": "doc_a", "total": "ta"}), on="doc_a")
+        .join(totals.rename({"doc_id": "doc_b", "total": "tb"}), on="doc_b")
+        .select(
+            "doc_a",
+            "doc_b",
+            (pl.col("shared") / pl.min_horizontal("ta", "tb")).clip(upper_bound=1.0).alias("weight"),
+        )
+        .filter(pl.col("weight") >= min_share)
+        .sort("doc_a", "doc_b")
+    )
+    return pairs.cast(EDGE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _check_k_threshold(k: int, threshold: float) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    if not -1.0 <= float(threshold) <= 1.0:
+        raise ValueError(f"threshold must lie in [-1, 1], got {threshold!r}")
+
+
+_MATCH_BLOCK = 1 << 22  # max similarity entries computed at once in paragraph_match
+
+
+def _usable_paragraphs(paragraphs: pl.DataFrame) -> pl.DataFrame:
+    return (
+        paragraphs.filter(pl.col("vec_row").is_not_null() & ~pl.col("is_boilerplate").fill_null(False))
+        .select(
+            pl.col("doc_id").cast(pl.Int64),
+            pl.col("vec_row").cast(pl.Int64),
+            pl.col("n_chars").cast(pl.Float64).fill_null(0.0).clip(lower_bound=1.0).alias("w"),
+        )
+        .sort("doc_id", maintain_order=True)
+    )
+
+
+def paragraph_match(
+    vectors: np.ndarray, paragraphs: pl.DataFrame, doc_a: np.ndarray, doc_b: np.ndarray
+) -> np.ndarray:
+    """Paragraph-level similarity of article pairs (a symmetric, length-weighted Chamfer score).
+
+    For a pair (a, b): every paragraph of a is matched to its most similar paragraph of b
+    and the cosines are averaged weighted by paragraph length; the same from b to a; the
+    score is the mean of both directions, in [-1, 1]. Unlike the cosine of mean vectors it
+    rewards articles that retell the same facts paragraph by paragraph and is not diluted
+    by background paragraphs. Pairs where an article has no usable paragraph score 0.
+    Cost: one (p_a × Σp_b) product per article, computed in blocks; never n×n.
+    """
+    _check_paragraphs(paragraphs, ("doc_id", "vec_row", "is_boilerplate", "n_chars"))
+    doc_a = np.asarray(doc_a, dtype=np.int64)
+    doc_b = np.asarray(doc_b, dtype=np.int64)
+    if doc_a.shape != doc_b.shape or doc_a.ndim != 1:
+        raise ValueError(f"doc_a and doc_b must be 1-D of equal length, got {doc_a.shape} and {doc_b.shape}")
+    out = np.zeros(doc_a.size, dtype=np.float64)
+    usable = _usable_paragraphs(paragraphs)
+    if doc_a.size == 0 or usable.height == 0:
+        return out
+    docs = usable["doc_id"].to_numpy()
+    rows = usable["vec_row"].to_numpy()
+    if rows.min() < 0 or rows.max() >= vectors.shape[0]:
+        raise ValueError(
+            f"paragraphs.vec_row must lie in [0, {vectors.shape[0]}), "
+            f"found values in [{rows.min()}, {rows.max()}]"
+        )
+    weights = usable["w"].to_numpy()
+    n_docs = int(max(docs.max(), doc_a.max(), doc_b.max())) + 1
+    starts = np.searchsorted(docs, np.arange(n_docs), side="left")
+    ends = np.searchsorted(docs, np.arange(n_docs), side="right")
+    sizes = ends - starts
+    live = np.flatnonzero((sizes[doc_a] > 0) & (sizes[doc_b] > 0))
+    order = live[np.argsort(doc_a[live], kind="stable")]
+    bounds = np.flatnonzero(np.diff(doc_a[order])) + 1
+    for group in np.split(order, bounds):
+        if group.size == 0:
+            continue
+        a = int(doc_a[group[0]])
+        a_rows = slice(starts[a], ends[a])
+        mat_a = vectors[rows[a_rows]]
+        w_a = weights[a_rows]
+        # split partners into blocks so one product stays below _MATCH_BLOCK entries
+        b_sizes = sizes[doc_b[group]]
+        per_block = max(1, _MATCH_BLOCK // max(1, mat_a.shape[0]))
+        block_id = np.cumsum(b_sizes) // per_block
+        for block in np.split(group, np.flatnonzero(np.diff(block_id)) + 1):
+            bs = doc_b[block]
+            idx = np.concatenate([np.arange(starts[b], ends[b]) for b in bs])
+            seg = np.concatenate([[0], np.cumsum(sizes[bs])[:-1]])
+            sims = mat_a @ vectors[rows[idx]].T
+            w_b = weights[idx]
+            b_to_a = np.add.reduceat(sims.max(axis=0) * w_b, seg) / np.add.reduceat(w_b, seg)
+            a_to_b = (w_a @ np.maximum.reduceat(sims, seg, axis=1)) / w_a.sum()
+            out[block] = 0.5 * (a_to_b + b_to_a)
+    return out
+
+
+def story_edges(
+    doc_vectors: np.ndarray,
+    paragraphs: pl.DataFrame,
+    *,
+    k: int,
+    threshold: float,
+    vectors: np.ndarray | None = None,
+    passage_weight: float = 0.5,
+    min_passage_share: float = 0.0,
+    max_docs_per_passage: int = 50,
+) -> pl.DataFrame:
+    """Weighted article graph: kNN similarity edges plus shared-passage edges.
+
+    Candidates are each article's ``k`` nearest neighbours by article-vector cosine
+    (FAISS inner product). With ``vectors`` (the paragraph vectors) each candidate is
+    scored by :func:`paragraph_match`, otherwise by the article cosine; pairs scoring at
+    least ``threshold`` become edges weighted by their score. Pairs sharing passages get
+    ``passage_weight`` times their passage share (see :func:`passage_edges`) added.
+    Returns ``doc_a < doc_b``, one row per pair, sorted.
+    """
+    _check_k_threshold(k, threshold)
+    if passage_weight < 0:
+        raise ValueError(f"passage_weight must be >= 0, got {passage_weight}")
+    _check_paragraphs(paragraphs, _REQUIRED_COLUMNS)
+    if not isinstance(doc_vectors, np.ndarray) or doc_vectors.ndim != 2:
+        raise ValueError(
+            f"doc_vectors must be a 2-D numpy array, got shape {getattr(doc_vectors, 'shape', None)}"
+        )
+    _check_doc_ids(paragraphs, doc_vectors.shape[0])
+    if vectors is None:
+        knn = knn_edges(doc_vectors, k=k, threshold=threshold)
+    else:
+        if (
+            not isinstance(vectors, np.ndarray)
+            or vectors.ndim != 2
+            or vectors.shape[1] != doc_vectors.shape[1]
+        ):
+            raise ValueError(
+                f"vectors must be a 2-D numpy array with {doc_vectors.shape[1]} columns like doc_vectors, "
+                f"got shape {getattr(vectors, 'shape', None)}"
+            )
+        cand = knn_edges(doc_vectors, k=k, threshold=-1.0)
+        score = paragraph_match(vectors, paragraphs, cand["doc_a"].to_numpy(), cand["doc_b"].to_numpy())
+        knn = cand.with_columns(weight=pl.Series(score)).filter(pl.col("weight") >= threshold)
+    parts = [knn]
+    if passage_weight > 0:
+        shared = passage_edges(
+            paragraphs, min_share=min_passage_share, max_docs_per_passage=max_docs_per_passage
+        ).with_columns(pl.col("weight") * passage_weight)
+        parts.append(shared)
+    edges = (
+        pl.concat(parts)
+        .group_by("doc_a", "doc_b")
+        .agg(pl.col("weight").sum())
+        .filter(pl.col("weight") > 0)
+        .sort("doc_a", "doc_b")
+    )
+    logger.debug("story graph: %d similarity edges, %d edges in all", knn.height, edges.height)
+    return edges.cast(EDGE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _first_appearance(labels: np.ndarray) -> np.ndarray:
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse].astype(np.int64)
+
+
+_QUALITIES = {
+    "modularity": leidenalg.RBConfigurationVertexPartition,
+    "cpm": leidenalg.CPMVertexPartition,
+}
+
+
+def cluster_stories(
+    n_docs: int, edges: pl.DataFrame, *, resolution: float, seed: int = 0, quality: str = "modularity"
+) -> np.ndarray:
+    """Leiden communities of the weighted article graph.
+
+    ``quality="modularity"`` (default) optimises weighted modularity (RBConfiguration);
+    a higher ``resolution`` gives more, smaller stories. ``quality="cpm"`` uses the Constant
+    Potts Model, where ``resolution`` is the mean internal edge weight a story must exceed.
+    Labels are renumbered 0..n_stories-1 in order of first appearance; articles without
+    edges are stories of their own. Deterministic for a fixed ``seed``.
+    """
+    _check_n_docs(n_docs)
+    if resolution < 0:
+        raise ValueError(f"resolution must be >= 0, got {resolution}")
+    if quality not in _QUALITIES:
+        raise ValueError(f"quality must be one of {sorted(_QUALITIES)}, got {quality!r}")
+    missing = [c for c in EDGE_SCHEMA if c not in edges.columns]
+    if missing:
+        raise ValueError(f"edges is missing required column(s): {', '.join(missing)}")
+    if n_docs == 0:
+        return np.zeros(0, dtype=np.int64)
+    a = edges["doc_a"].to_numpy()
+    b = edges["doc_b"].to_numpy()
+    w = edges["weight"].cast(pl.Float64).to_numpy()
+    if edges.height:
+        if min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n_docs:
+            raise ValueError(f"edge endpoints must lie in [0, {n_docs})")
+        if np.any(a >= b):
+            raise ValueError("edges must have doc_a < doc_b")
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError("edge weights must be finite and >= 0")
+    graph = ig.Graph(n=n_docs, edges=np.column_stack([a, b]).tolist(), directed=False)
+    graph.es["weight"] = w.tolist()
+    if edges.height == 0:
+        return np.arange(n_docs, dtype=np.int64)
+    partition = leidenalg.find_partition(
+        graph,
+        _QUALITIES[quality],
+        weights="weight",
+        resolution_parameter=float(resolution),
+        n_iterations=-1,
+        seed=int(seed),
+    )
+    return _first_appearance(np.asarray(partition.membership, dtype=np.int64))
+
+
+def build_stories(
+    vectors: np.ndarray, paragraphs: pl.DataFrame, n_docs: int, params: StoryParams = StoryParams()
+) -> np.ndarray:
+    """Story label per article: :func:`article_vectors` → :func:`story_edges` (scored by
+    :func:`paragraph_match`) → :func:`cluster_stories`."""
+    docs = article_vectors(vectors, paragraphs, n_docs)
+    edges = story_edges(
+        docs,
+        paragraphs,
+        k=params.k,
+        threshold=params.threshold,
+        vectors=vectors,
+        passage_weight=params.passage_weight,
+        min_passage_share=params.min_passage_share,
+        max_docs_per_passage=params.max_docs_per_passage,
+    )
+    return cluster_stories(
+        n_docs, edges, resolution=params.resolution, seed=params.seed, quality=params.quality
+    )

@@ -1,0 +1,269 @@
+"""Tests for cluster/stories.py: hand-built vectors with known answers, no model."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from cluster.stories import (
+    StoryParams,
+    article_vectors,
+    build_stories,
+    cluster_stories,
+    paragraph_match,
+    passage_edges,
+    story_edges,
+)
+
+SCHEMA = {
+    "doc_id": pl.Int64,
+    "vec_row": pl.Int64,
+    "is_boilerplate": pl.Boolean,
+    "n_chars": pl.Int64,
+    "passage_id": pl.Int64,
+}
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def one_para_per_doc(n: int, passage_ids: list[int] | None = None) -> pl.DataFrame:
+    """Doc i has one paragraph, vector row i, its own passage unless given."""
+    return pl.DataFrame(
+        {
+            "doc_id": list(range(n)),
+            "vec_row": list(range(n)),
+            "is_boilerplate": [False] * n,
+            "n_chars": [100] * n,
+            "passage_id": passage_ids if passage_ids is not None else list(range(n)),
+        },
+        schema=SCHEMA,
+    )
+
+
+def groups(n_groups: int, per: int, d: int = 16, noise: float = 0.05, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = np.eye(d, dtype=np.float32)[:n_groups]
+    return unit(np.repeat(centres, per, axis=0) + noise * rng.standard_normal((n_groups * per, d)))
+
+
+# ------------------------------------------------------------ article_vectors
+def test_article_vectors_length_weighted_and_skips_boilerplate_and_null() -> None:
+    vectors = unit(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32))
+    paras = pl.DataFrame(
+        {
+            "doc_id": [0, 0, 0, 1, 2],
+            "vec_row": [0, 1, 2, None, 2],
+            "is_boilerplate": [False, False, True, False, True],
+            "n_chars": [300, 100, 5000, 50, 40],
+            "passage_id": [0, 1, 2, 3, 2],
+        },
+        schema=SCHEMA,
+    )
+    out = article_vectors(vectors, paras, 4)
+    assert out.shape == (4, 3) and out.dtype == np.float32
+    np.testing.assert_allclose(out[0], unit(np.array([3.0, 1.0, 0.0])), atol=1e-6)
+    # doc 1 only has a null vec_row, doc 2 only boilerplate, doc 3 no paragraphs at all
+    np.testing.assert_array_equal(out[1:], np.zeros((3, 3), dtype=np.float32))
+
+
+def test_article_vectors_rejects_bad_rows_and_doc_ids() -> None:
+    vectors = unit(np.eye(3))
+    with pytest.raises(ValueError, match="vec_row must lie in"):
+        article_vectors(vectors, one_para_per_doc(4), 4)
+    with pytest.raises(ValueError, match="doc_id must lie in"):
+        article_vectors(vectors, one_para_per_doc(3), 2)
+    with pytest.raises(ValueError, match="missing required column"):
+        article_vectors(vectors, one_para_per_doc(3).drop("n_chars"), 3)
+    with pytest.raises(ValueError, match="2-D"):
+        article_vectors(vectors[0], one_para_per_doc(3), 3)
+
+
+# ------------------------------------------------------------ story_edges
+def test_story_edges_schema_order_and_threshold() -> None:
+    docs = groups(2, 3)
+    edges = story_edges(docs, one_para_per_doc(6), k=5, threshold=0.8, passage_weight=0.0)
+    assert edges.schema == pl.Schema({"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64})
+    assert (edges["doc_a"] < edges["doc_b"]).all()
+    pairs = set(zip(edges["doc_a"].to_list(), edges["doc_b"].to_list(), strict=True))
+    assert pairs == {(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5)}
+    assert edges.select(pl.len()).item() == edges.unique(["doc_a", "doc_b"]).height
+
+
+def test_story_edges_k_limits_neighbours() -> None:
+    docs = groups(1, 6, noise=0.01)
+    edges = story_edges(docs, one_para_per_doc(6), k=1, threshold=-1.0, passage_weight=0.0)
+    # each doc contributes at most one neighbour: at most 6 undirected pairs, not 15
+    assert 3 <= edges.height <= 6
+
+
+def test_passage_edges_weight_is_share_of_shorter_article() -> None:
+    paras = pl.DataFrame(
+        {
+            "doc_id": [0, 0, 1, 1, 1],
+            "vec_row": [0, 1, 2, 3, 4],
+            "is_boilerplate": [False] * 5,
+            "n_chars": [100, 100, 100, 200, 300],
+            "passage_id": [7, 8, 7, 9, 10],
+        },
+        schema=SCHEMA,
+    )
+    e = passage_edges(paras)
+    assert e.rows() == [(0, 1, pytest.approx(0.5))]
+
+
+def test_passage_edges_skip_boilerplate_and_very_common_passages() -> None:
+    n = 6
+    paras = one_para_per_doc(n, passage_ids=[1] * n)
+    assert passage_edges(paras, max_docs_per_passage=n).height == n * (n - 1) // 2
+    assert passage_edges(paras, max_docs_per_passage=n - 1).height == 0
+    assert passage_edges(paras.with_columns(is_boilerplate=pl.lit(True))).height == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"k": 0, "threshold": 0.5}, "k must be an int >= 1"),
+        ({"k": 3, "threshold": 1.5}, r"threshold must lie in \[-1, 1\]"),
+        ({"k": 3, "threshold": -1.01}, r"threshold must lie in \[-1, 1\]"),
+        ({"k": 3, "threshold": 0.5, "passage_weight": -1.0}, "passage_weight must be >= 0"),
+    ],
+)
+def test_story_edges_bad_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        story_edges(groups(2, 3), one_para_per_doc(6), **kwargs)
+
+
+def test_story_edges_mismatched_shapes() -> None:
+    with pytest.raises(ValueError, match="doc_id must lie in"):
+        story_edges(groups(2, 3)[:4], one_para_per_doc(6), k=3, threshold=0.5)
+
+
+# ------------------------------------------------------------ cluster_stories
+def test_three_tight_groups_give_three_stories() -> None:
+    docs = groups(3, 5)
+    paras = one_para_per_doc(15)
+    labels = build_stories(docs, paras, 15)
+    assert labels.dtype == np.int64
+    np.testing.assert_array_equal(labels, np.repeat([0, 1, 2], 5))
+
+
+def test_one_tight_group_stays_one_story() -> None:
+    # a corpus holding a single story must not be split (modularity with resolution > 1 would)
+    docs = groups(1, 3)
+    np.testing.assert_array_equal(build_stories(docs, one_para_per_doc(3), 3), [0, 0, 0])
+
+
+def test_paragraph_match_sees_shared_paragraphs_despite_far_means() -> None:
+    # doc 0 = [x, y], doc 1 = [x, z]: one identical paragraph, the other orthogonal
+    vectors = unit(np.eye(3))
+    paras = pl.DataFrame(
+        {
+            "doc_id": [0, 0, 1, 1, 2],
+            "vec_row": [0, 1, 0, 2, 2],
+            "is_boilerplate": [False, False, False, False, True],
+            "n_chars": [100, 300, 100, 100, 100],
+            "passage_id": [0, 1, 0, 2, 2],
+        },
+        schema=SCHEMA,
+    )
+    got = paragraph_match(vectors, paras, np.array([0, 0]), np.array([1, 2]))
+    # a->b: x matches 1 (w 100), y matches 0 (w 300) -> 0.25; b->a: x 1, z 0 -> 0.5
+    np.testing.assert_allclose(got, [0.375, 0.0])
+
+
+def test_shared_passages_join_articles_whose_means_are_apart() -> None:
+    # docs 0-2 are a tight group; doc 3 is at cosine ~0.42 to them, below the kNN threshold,
+    # but half of doc 3's text is a passage that docs 0-2 also carry
+    angles = np.deg2rad([0, 3, 6, 68])
+    docs = unit(np.column_stack([np.cos(angles), np.sin(angles), np.zeros(4)]))
+    params = StoryParams(k=3, threshold=0.5, passage_weight=1.0, resolution=0.5)
+    assert float(docs[2] @ docs[3]) < params.threshold
+    shared = pl.DataFrame(
+        {
+            "doc_id": [0, 1, 2, 3, 3],
+            "vec_row": [0, 1, 2, 3, 3],
+            "is_boilerplate": [False] * 5,
+            "n_chars": [100] * 5,
+            "passage_id": [0, 0, 0, 0, 5],
+        },
+        schema=SCHEMA,
+    )
+    alone = shared.with_columns(passage_id=pl.Series([0, 1, 2, 3, 5]))
+
+    def labels(paras: pl.DataFrame) -> np.ndarray:
+        edges = story_edges(docs, paras, k=params.k, threshold=params.threshold)
+        return cluster_stories(4, edges, resolution=params.resolution, seed=0)
+
+    np.testing.assert_array_equal(labels(alone), [0, 0, 0, 1])
+    np.testing.assert_array_equal(labels(shared), [0, 0, 0, 0])
+
+
+def test_chain_is_not_forced_into_one_story() -> None:
+    # two dense groups {0..3} and {4..7} joined by a single weaker bridge 3~4
+    rows = [(a, b, 0.9) for a in range(4) for b in range(a + 1, 4)]
+    rows += [(a, b, 0.9) for a in range(4, 8) for b in range(a + 1, 8)]
+    rows += [(3, 4, 0.6)]
+    edges = pl.DataFrame(rows, schema=["doc_a", "doc_b", "weight"], orient="row").cast(
+        {"doc_a": pl.Int64, "doc_b": pl.Int64}
+    )
+    labels = cluster_stories(8, edges, resolution=StoryParams().resolution, seed=0)
+    np.testing.assert_array_equal(labels, [0, 0, 0, 0, 1, 1, 1, 1])
+
+
+def test_chain_of_vectors_splits_into_two() -> None:
+    # a~b~c~d on a quarter circle: a and d are orthogonal; two tight pairs with a weak link
+    angles = np.deg2rad([0, 10, 80, 90])
+    docs = unit(np.column_stack([np.cos(angles), np.sin(angles), np.zeros(4)]))
+    labels = build_stories(docs, one_para_per_doc(4), 4, StoryParams(k=3, threshold=0.0))
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[3]
+
+
+def test_isolated_docs_get_own_story_and_first_appearance_order() -> None:
+    edges = pl.DataFrame(
+        {"doc_a": [1, 2], "doc_b": [3, 4], "weight": [1.0, 1.0]},
+        schema={"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64},
+    )
+    labels = cluster_stories(6, edges, resolution=0.5, seed=0)
+    np.testing.assert_array_equal(labels, [0, 1, 2, 1, 2, 3])
+
+
+def test_determinism() -> None:
+    docs = groups(4, 6, noise=0.4, seed=3)
+    paras = one_para_per_doc(24)
+    first = build_stories(docs, paras, 24)
+    for _ in range(3):
+        np.testing.assert_array_equal(build_stories(docs, paras, 24), first)
+
+
+def test_zero_vector_docs_are_singletons() -> None:
+    docs = groups(1, 3)
+    docs = np.vstack([docs, np.zeros((1, docs.shape[1]), dtype=np.float32)])
+    labels = build_stories(docs, one_para_per_doc(4), 4)
+    np.testing.assert_array_equal(labels, [0, 0, 0, 1])
+
+
+def test_cluster_stories_bad_arguments() -> None:
+    good = pl.DataFrame(
+        {"doc_a": [0], "doc_b": [1], "weight": [1.0]},
+        schema={"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64},
+    )
+    with pytest.raises(ValueError, match=r"endpoints must lie in \[0, 1\)"):
+        cluster_stories(1, good, resolution=0.5)
+    with pytest.raises(ValueError, match="doc_a < doc_b"):
+        cluster_stories(2, good.select(doc_a="doc_b", doc_b="doc_a", weight="weight"), resolution=0.5)
+    with pytest.raises(ValueError, match="resolution must be >= 0"):
+        cluster_stories(2, good, resolution=-0.1)
+    with pytest.raises(ValueError, match="n_docs must be a non-negative int"):
+        cluster_stories(-1, good, resolution=0.5)
+    with pytest.raises(ValueError, match="missing required column"):
+        cluster_stories(2, good.drop("weight"), resolution=0.5)
+
+
+def test_story_params_is_frozen() -> None:
+    p = StoryParams()
+    with pytest.raises(AttributeError):
+        p.k = 3  # type: ignore[misc]
