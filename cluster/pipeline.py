@@ -83,7 +83,7 @@ class Result:
         }
 
 
-class _Clock:
+class Clock:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
 
@@ -132,27 +132,46 @@ def embed(
     return vectors, len(missing)
 
 
+def find_neighbours(
+    vectors: np.ndarray, settings: Settings = Settings(), progress: Progress | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (left, right, cosine) of distinct texts with cosine >= ``settings.pair_threshold``."""
+    if vectors.shape[0] < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    index = build_index(vectors, settings.index)
+    return neighbour_pairs(
+        index, vectors, settings.pair_threshold, settings.index,
+        (lambda d, t: progress("neighbours", d, t)) if progress else None,
+    )
+
+
 def analyse(
     documents: pl.DataFrame,
     paragraphs: pl.DataFrame,
     vectors: np.ndarray,
     settings: Settings = Settings(),
     progress: Progress | None = None,
-    clock: _Clock | None = None,
+    clock: Clock | None = None,
 ) -> Result:
     """Everything after embedding: neighbours, passages, pairs, copies, stories."""
-    clock = clock or _Clock()
-    n_texts = vectors.shape[0]
+    clock = clock or Clock()
     with clock.stage("neighbours"):
-        if n_texts >= 2:
-            index = build_index(vectors, settings.index)
-            left, right, score = neighbour_pairs(
-                index, vectors, settings.pair_threshold, settings.index,
-                (lambda d, t: progress("neighbours", d, t)) if progress else None,
-            )
-        else:
-            left = right = np.zeros(0, dtype=np.int64)
-            score = np.zeros(0, dtype=np.float32)
+        left, right, score = find_neighbours(vectors, settings, progress)
+    return group(documents, paragraphs, vectors, (left, right, score), settings, clock)
+
+
+def group(
+    documents: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    vectors: np.ndarray,
+    neighbours: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: Settings = Settings(),
+    clock: Clock | None = None,
+) -> Result:
+    """Passages, pairs, copies and stories from known neighbour pairs (e.g. kept by an index between adds)."""
+    clock = clock or Clock()
+    left, right, score = neighbours
+    n_texts = vectors.shape[0]
     with clock.stage("passages"):
         centre, to_centre = star_clusters(n_texts, left, right, score, settings.passage_threshold)
         paragraphs = assign_passages(paragraphs, centre, to_centre)
@@ -205,7 +224,7 @@ def run(
     progress: Progress | None = None,
 ) -> Result:
     """Documents in, every table out."""
-    clock = _Clock()
+    clock = Clock()
     with clock.stage("paragraphs"):
         paragraphs = prepare(documents, settings)
     with clock.stage("embed"):
