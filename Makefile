@@ -28,6 +28,8 @@ lint: install
 
 bench: install
 	$(PY) benchmarks/bench_stories.py
+	$(PY) benchmarks/bench_syndication.py --quick
+	$(PY) benchmarks/bench_pairs.py --quick
 	$(PY) benchmarks/bench_speed.py --quick
 
 clean:

@@ -4,7 +4,8 @@ Boilerplate is flagged, kept in the tables, and left out of matching. Two kinds:
 - template lines, recognised alone: scraper debris ("Share", "Advertisement"), all-caps tag lines, bylines,
   credits, copyright lines and newsletter pitches;
 - repeated lines: a text found in at least ``min_docs`` articles that share no other substantial paragraph
-  with each other (a wire paragraph repeats too, but its articles share the rest of the wire text).
+  with each other (a wire paragraph repeats too, but its articles share the rest of the wire text; a
+  substantial text that is an article's only content is a short wire item copied whole, not boilerplate).
 """
 
 from __future__ import annotations
@@ -165,9 +166,16 @@ def repeated_unrelated(paragraphs: pl.DataFrame, params: BoilerplateParams) -> p
     # (t, d, h): d holds candidate t and substantial shared text h != t
     triples = members.join(substantial, on="doc_id").filter(pl.col("hash") != pl.col("other"))
     co = triples.group_by("hash", "other").agg(pl.len().alias("co"))
-    related = (
-        triples.join(co.filter(pl.col("co") >= 2), on=["hash", "other"])
+    related_docs = triples.join(co.filter(pl.col("co") >= 2), on=["hash", "other"]).select("hash", "doc_id")
+    # an article whose only content is t (a short wire item copied whole) is related through t itself
+    sole = (
+        usable.group_by("doc_id")
+        .agg(pl.len().alias("_n"), pl.col("hash").first(), pl.col("text").first())
+        .filter((pl.col("_n") == 1) & (pl.col("text").str.count_matches(r"\S+") >= params.related_words))
         .select("hash", "doc_id")
+    )
+    related = (
+        pl.concat([related_docs, sole.join(members.select("hash").unique(), on="hash")])
         .unique()
         .group_by("hash")
         .agg(pl.len().alias("n_related"))

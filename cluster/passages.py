@@ -8,10 +8,57 @@ unless both are close to one centre. Deterministic: ties break on the smaller te
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import polars as pl
 
+from cluster.exact import normalise
 from cluster.schemas import PAIRS, PASSAGES, conform
+
+
+def char_containment(texts: Sequence[str], left: np.ndarray, right: np.ndarray, size: int = 5) -> np.ndarray:
+    """Share of the smaller text's character ``size``-grams (normalised text) found in the other, per pair.
+
+    Embeddings blur typos, OCR noise and cut endings; shared character runs do not. Only the texts named in
+    the pairs are shingled.
+    """
+    if size < 1:
+        raise ValueError(f"size must be >= 1, got {size}")
+    grams: dict[int, set[str]] = {}
+
+    def shingles(i: int) -> set[str]:
+        if i not in grams:
+            t = normalise(texts[i])
+            grams[i] = {t[j : j + size] for j in range(max(1, len(t) - size + 1))}
+        return grams[i]
+
+    out = np.empty(len(left), dtype=np.float32)
+    for n, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        sa, sb = shingles(a), shingles(b)
+        out[n] = len(sa & sb) / max(1, min(len(sa), len(sb)))
+    return out
+
+
+def passage_scores(
+    texts: Sequence[str],
+    left: np.ndarray,
+    right: np.ndarray,
+    cosine: np.ndarray,
+    threshold: float,
+    min_containment: float,
+) -> np.ndarray:
+    """Cosine, raised to ``threshold`` for pairs below it whose character containment is ``min_containment``+.
+
+    A paragraph cut short, retyped with typos or scanned with OCR noise keeps most of its character runs
+    while its embedding drifts; such a pair is a near-duplicate all the same.
+    """
+    out = cosine.astype(np.float32).copy()
+    band = np.flatnonzero(cosine < threshold)
+    if len(band) and min_containment <= 1.0:
+        contained = char_containment(texts, left[band], right[band]) >= min_containment
+        out[band[contained]] = threshold
+    return out
 
 
 def star_clusters(
@@ -104,6 +151,7 @@ def pair_table(
     left: np.ndarray,
     right: np.ndarray,
     score: np.ndarray,
+    match: np.ndarray | None = None,
     *,
     near_duplicate: float,
     paraphrase: float,
@@ -111,24 +159,26 @@ def pair_table(
     """Matched paragraph pairs with the reason they matched.
 
     A text-level neighbour pair is shown between the first paragraphs holding each text; every further
-    paragraph with the same normalised text is paired with that first one as ``exact``.
+    paragraph with the same normalised text is paired with that first one as ``exact``. ``match`` (default:
+    the cosine) decides ``near_duplicate``, so pairs joined by character containment are named so.
     """
     content = paragraphs.filter(pl.col("text_id").is_not_null())
     first = content.group_by("text_id").agg(pl.col("para_id").min().alias("rep"), pl.col("id").first())
     first = first.sort("text_id")
     rep = np.full(int(content["text_id"].max()) + 1 if content.height else 0, -1, dtype=np.int64)
     rep[first["text_id"].to_numpy()] = first["rep"].to_numpy()
+    match = score if match is None else match
     near = pl.DataFrame(
-        {"para_left": rep[left], "para_right": rep[right], "cosine": score.astype(np.float32)},
-        schema={"para_left": pl.Int64, "para_right": pl.Int64, "cosine": pl.Float32},
+        {"para_left": rep[left], "para_right": rep[right], "cosine": score.astype(np.float32), "_m": match},
+        schema={"para_left": pl.Int64, "para_right": pl.Int64, "cosine": pl.Float32, "_m": pl.Float32},
     ).with_columns(
-        pl.when(pl.col("cosine") >= near_duplicate)
+        pl.when(pl.col("_m") >= near_duplicate)
         .then(pl.lit("near_duplicate"))
         .when(pl.col("cosine") >= paraphrase)
         .then(pl.lit("paraphrase"))
         .otherwise(pl.lit("related"))
         .alias("relation")
-    )
+    ).drop("_m")
     exact = (
         content.join(first.select("text_id", "rep"), on="text_id")
         .filter(pl.col("para_id") != pl.col("rep"))

@@ -21,7 +21,7 @@ from cluster.embed import Encoder, encode_in_order
 from cluster.exact import assign_text_ids, distinct_texts, duplicate_documents
 from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.paragraphs import BoilerplateParams, flag_boilerplate, split_paragraphs
-from cluster.passages import assign_passages, pair_table, passage_table, star_clusters
+from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
 from cluster.schemas import OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
 from cluster.store import EmbeddingCache
 from cluster.stories import StoryParams, build_stories
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # (stage, done, total): long stages call it as they go
 Progress = Callable[[str, int, int], None]
+# (paragraph vectors, paragraphs with ``vec_row``, number of articles, params) -> story label per article
+StoryLabels = Callable[[np.ndarray, pl.DataFrame, int, StoryParams], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class Settings:
     pair_threshold: float = 0.75  # lowest cosine reported in `pairs` (relation "related")
     paraphrase_threshold: float = 0.84  # relation "paraphrase" from here
     passage_threshold: float = 0.90  # relation "near_duplicate" and passage clusters from here
+    min_containment: float = 0.6  # pairs below passage_threshold sharing this share of character 5-grams join too
     min_share: float = 0.5  # copy: this share of the shorter article's paragraphs found in the other
     max_paragraph_chars: int = 1500
     max_passage_docs: int = 1000
@@ -167,18 +170,25 @@ def group(
     neighbours: tuple[np.ndarray, np.ndarray, np.ndarray],
     settings: Settings = Settings(),
     clock: Clock | None = None,
+    story_labels: StoryLabels = build_stories,
 ) -> Result:
-    """Passages, pairs, copies and stories from known neighbour pairs (e.g. kept by an index between adds)."""
+    """Passages, pairs, copies and stories from known neighbour pairs (e.g. kept by an index between adds).
+
+    ``story_labels`` computes the story of each article; an index passes one that reuses scores it kept.
+    """
     clock = clock or Clock()
     left, right, score = neighbours
     n_texts = vectors.shape[0]
     with clock.stage("passages"):
-        centre, to_centre = star_clusters(n_texts, left, right, score, settings.passage_threshold)
+        match = passage_scores(
+            distinct_texts(paragraphs), left, right, score, settings.passage_threshold, settings.min_containment
+        )
+        centre, to_centre = star_clusters(n_texts, left, right, match, settings.passage_threshold)
         paragraphs = assign_passages(paragraphs, centre, to_centre)
         rank = copies_mod.document_rank(documents)
         passages = passage_table(paragraphs, rank)
         pairs = pair_table(
-            paragraphs, left, right, score,
+            paragraphs, left, right, score, match,
             near_duplicate=settings.passage_threshold, paraphrase=settings.paraphrase_threshold,
         )
     with clock.stage("copies"):
@@ -186,7 +196,7 @@ def group(
         copies = copies_mod.find_copies(shared, documents, settings.min_share)
         copy_of = copies_mod.copy_of(copies, documents)
     with clock.stage("stories"):
-        labels = build_stories(
+        labels = story_labels(
             vectors, paragraphs.with_columns(pl.col("text_id").alias("vec_row")), documents.height, settings.stories
         )
     docs = _document_table(documents, paragraphs, labels, copy_of)

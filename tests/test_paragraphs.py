@@ -86,3 +86,9 @@ def test_line_repeated_across_unrelated_articles_is_boilerplate_but_wire_copy_is
 def test_boilerplate_params_reject_bad_values() -> None:
     with pytest.raises(ValueError, match="min_docs"):
         BoilerplateParams(min_docs=1)
+
+
+def test_short_wire_item_copied_whole_is_not_boilerplate() -> None:
+    item = "Police closed the coastal road after a landslide buried two cars near the harbour early on Sunday."
+    paragraphs = flag_boilerplate(split_paragraphs(docs(*[f"Advertisement\n\n{item}"] * 5)))
+    assert paragraphs.filter(pl.col("text") == item)["is_boilerplate"].to_list() == [False] * 5

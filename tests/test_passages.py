@@ -2,7 +2,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cluster.passages import assign_passages, pair_table, star_clusters
+from cluster.passages import assign_passages, char_containment, pair_table, passage_scores, star_clusters
 
 
 def edges(*triples: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,3 +75,22 @@ def test_pair_table_names_the_relation() -> None:
     rows = {(r["para_left"], r["para_right"]): r["relation"] for r in pairs.to_dicts()}
     assert rows == {(0, 2): "exact", (0, 3): "near_duplicate", (0, 4): "related"}
     assert pairs.filter(pl.col("relation") == "exact")["id_right"].to_list() == ["b"]
+
+
+def test_char_containment_sees_through_typos_and_cut_endings() -> None:
+    texts = [
+        "The minister said the talks would resume in Geneva next week after a short pause.",
+        "The rninister said the talks wou1d resume in Geneva next week",  # OCR noise and a cut ending
+        "Officials in Lima reported heavy rain across the southern provinces on Monday.",
+    ]
+    c = char_containment(texts, np.array([0, 0]), np.array([1, 2]))
+    assert c[0] >= 0.6
+    assert c[1] < 0.2
+
+
+def test_passage_scores_lift_only_contained_pairs_to_the_threshold() -> None:
+    texts = ["alpha beta gamma delta epsilon", "alpha beta gamma delta", "zeta eta theta iota kappa"]
+    left, right = np.array([0, 0, 1]), np.array([1, 2, 2])
+    cosine = np.array([0.8, 0.8, 0.95], dtype=np.float32)
+    scores = passage_scores(texts, left, right, cosine, threshold=0.9, min_containment=0.6)
+    assert scores.tolist() == pytest.approx([0.9, 0.8, 0.95])
