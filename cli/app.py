@@ -50,9 +50,11 @@ DEFAULT_CORPUS = Path("seeds")
 
 
 def _register() -> None:
-    from cli import evaluate
+    from cli import calibrate, evaluate, index
 
     app.add_typer(evaluate.app, name="eval")
+    app.command("calibrate")(calibrate.calibrate)
+    index.register(app)
 
 
 def _version(value: bool) -> None:

@@ -40,3 +40,15 @@ class ModelNotFoundError(NewsDedupError):
 
 class StoreError(NewsDedupError):
     """An output or cache folder cannot be written or read back."""
+
+
+class IndexLockedError(NewsDedupError):
+    """Another process is writing to the same index folder."""
+
+
+class IndexFormatError(NewsDedupError):
+    """A folder is not a usable index: missing, incomplete, or written by a newer newsdedup."""
+
+
+class IndexModelError(NewsDedupError):
+    """Vectors of another model or dimension would be mixed into an index."""

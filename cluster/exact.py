@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
+from functools import cache
 
 import polars as pl
 
 _SPACE = re.compile(r"\s+")
 
 
+@cache
+def _punctuation_to_space() -> dict[int, str]:
+    """str.translate table mapping every Unicode punctuation and symbol character to a space (built once)."""
+    return {cp: " " for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp))[0] in "PS"}
+
+
 def normalise(text: str) -> str:
     """NFKC, case-folded, punctuation and symbols dropped, whitespace collapsed."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in folded)
-    return _SPACE.sub(" ", kept).strip()
+    return _SPACE.sub(" ", folded.translate(_punctuation_to_space())).strip()
 
 
 def text_hash(text: str) -> str:

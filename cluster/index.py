@@ -24,7 +24,7 @@ class IndexParams:
     k: int = 32
     exact_max: int = 20_000  # flat index up to this many vectors, IVF above
     nlist: int | None = None  # IVF lists; None: about 4·sqrt(n)
-    nprobe: int = 24
+    nprobe: int = 16  # recall 0.9999 of exact pairs on 20k real paragraphs (benchmarks/bench_index.py)
     max_k: int = 1024  # ceiling for rows whose k nearest all pass the threshold
     batch: int = 4096
     seed: int = 0

@@ -171,18 +171,21 @@ def group(
     settings: Settings = Settings(),
     clock: Clock | None = None,
     story_labels: StoryLabels = build_stories,
+    match: np.ndarray | None = None,
 ) -> Result:
     """Passages, pairs, copies and stories from known neighbour pairs (e.g. kept by an index between adds).
 
     ``story_labels`` computes the story of each article; an index passes one that reuses scores it kept.
+    ``match`` is ``passages.passage_scores`` of the pairs when the caller kept it (computed when ``None``).
     """
     clock = clock or Clock()
     left, right, score = neighbours
     n_texts = vectors.shape[0]
     with clock.stage("passages"):
-        match = passage_scores(
-            distinct_texts(paragraphs), left, right, score, settings.passage_threshold, settings.min_containment
-        )
+        if match is None:
+            match = passage_scores(
+                distinct_texts(paragraphs), left, right, score, settings.passage_threshold, settings.min_containment
+            )
         centre, to_centre = star_clusters(n_texts, left, right, match, settings.passage_threshold)
         paragraphs = assign_passages(paragraphs, centre, to_centre)
         rank = copies_mod.document_rank(documents)
@@ -199,8 +202,9 @@ def group(
         labels = story_labels(
             vectors, paragraphs.with_columns(pl.col("text_id").alias("vec_row")), documents.height, settings.stories
         )
-    docs = _document_table(documents, paragraphs, labels, copy_of)
-    stories = _story_table(docs, documents)
+    with clock.stage("tables"):
+        docs = _document_table(documents, paragraphs, labels, copy_of)
+        stories = _story_table(docs, documents)
     result = Result(
         documents=docs,
         paragraphs=conform(paragraphs, PARAGRAPHS),

@@ -26,6 +26,7 @@ import igraph as ig
 import leidenalg
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +266,25 @@ def paragraph_match(
     live = np.flatnonzero((sizes[doc_a] > 0) & (sizes[doc_b] > 0))
     order = live[np.argsort(doc_a[live], kind="stable")]
     bounds = np.flatnonzero(np.diff(doc_a[order])) + 1
-    for group in np.split(order, bounds):
+    # thousands of tiny products: one BLAS thread each is far faster than a thread pool per product
+    with threadpool_limits(1, "blas"):
+        _match_groups(np.split(order, bounds), doc_a, doc_b, vectors, rows, weights, starts, ends, sizes, out)
+    return out
+
+
+def _match_groups(
+    groups: list[np.ndarray],
+    doc_a: np.ndarray,
+    doc_b: np.ndarray,
+    vectors: np.ndarray,
+    rows: np.ndarray,
+    weights: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    sizes: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    for group in groups:
         if group.size == 0:
             continue
         a = int(doc_a[group[0]])
@@ -285,7 +304,6 @@ def paragraph_match(
             b_to_a = np.add.reduceat(sims.max(axis=0) * w_b, seg) / np.add.reduceat(w_b, seg)
             a_to_b = (w_a @ np.maximum.reduceat(sims, seg, axis=1)) / w_a.sum()
             out[block] = 0.5 * (a_to_b + b_to_a)
-    return out
 
 
 def story_edges(
