@@ -87,6 +87,11 @@ def run(
     strict: Strict = False,
     threshold: Threshold = 0.90,
     min_share: MinShare = 0.5,
+    nli_model: Annotated[
+        str | None,
+        typer.Option("--nli-model", help="NLI folder (ONNX or CrossEncoder) for contradictions [default: shipped]."),
+    ] = None,
+    no_nli: Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")] = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
@@ -104,6 +109,8 @@ def run(
             strict=strict,
             passage_threshold=threshold,
             min_share=min_share,
+            nli_model=nli_model,
+            use_nli=not no_nli,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)
@@ -135,6 +142,15 @@ def _print_summary(summary: object, out_dir: Path) -> None:
         for row in summary.top_passages:
             table.add_row(*(str(row[k]) for k in ("passage_id", "n_docs", "n_texts", "first_id")), row["text"])
         out.print(table)
+    if summary.layers:
+        layers = " + ".join(summary.layers)
+        note = "" if "nli" in summary.layers else " (no NLI model: detail layer only)"
+        out.print(f"{c.get('contradictions', 0)} contradictions inside stories, layers: {layers}{note}")
+    for row in summary.top_contradictions:
+        out.print(f"  story {row['story_id']} · {row['kind']} {row['score']:.2f}: "
+                  f"«{row['span_a']}» vs «{row['span_b']}»", markup=False)
+        out.print(f"    {row['id_a']}: {row['sentence_a']}", markup=False)
+        out.print(f"    {row['id_b']}: {row['sentence_b']}", markup=False)
     times = ", ".join(f"{k} {v:.2f}s" for k, v in summary.timings.items())
     out.print(f"Time per stage: {times}")
     if summary.n_problems:
@@ -160,7 +176,3 @@ _register()
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

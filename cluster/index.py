@@ -51,7 +51,7 @@ def build_index(vectors: np.ndarray, params: IndexParams = IndexParams()) -> fai
     ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     ivf.cp.seed = params.seed
     rng = np.random.default_rng(params.seed)
-    sample = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)] if n > 64 * nlist else vectors
+    sample = vectors[rng.choice(n, size=40 * nlist, replace=False)] if n > 40 * nlist else vectors
     ivf.train(sample)
     ivf.add(vectors)
     ivf.nprobe = min(params.nprobe, nlist)

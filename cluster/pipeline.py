@@ -17,6 +17,8 @@ import numpy as np
 import polars as pl
 
 from cluster import copies as copies_mod
+from cluster.conflicts import CONTRADICTIONS, ContradictionParams, find_contradictions
+from cluster.contradictions import NLIScorer
 from cluster.embed import Encoder, encode_in_order
 from cluster.exact import assign_text_ids, distinct_texts, duplicate_documents
 from cluster.index import IndexParams, build_index, neighbour_pairs
@@ -48,6 +50,7 @@ class Settings:
     index: IndexParams = field(default_factory=IndexParams)
     boilerplate: BoilerplateParams = field(default_factory=BoilerplateParams)
     stories: StoryParams = field(default_factory=StoryParams)
+    contradictions: ContradictionParams = field(default_factory=ContradictionParams)
 
     def __post_init__(self) -> None:
         for name in ("pair_threshold", "paraphrase_threshold", "passage_threshold"):
@@ -74,6 +77,8 @@ class Result:
     vectors: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
+    contradictions: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONTRADICTIONS))
+    layers: list[str] = field(default_factory=list)  # contradiction layers that ran
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
@@ -83,6 +88,7 @@ class Result:
             "pairs": self.pairs,
             "copies": self.copies,
             "stories": self.stories,
+            "contradictions": self.contradictions,
         }
 
 
@@ -236,8 +242,9 @@ def run(
     settings: Settings = Settings(),
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
+    nli: NLIScorer | None = None,
 ) -> Result:
-    """Documents in, every table out."""
+    """Documents in, every table out; contradictions judged by the detail layer, and by ``nli`` when given."""
     clock = Clock()
     with clock.stage("paragraphs"):
         paragraphs = prepare(documents, settings)
@@ -248,6 +255,12 @@ def run(
     result = analyse(documents, paragraphs, vectors, settings, progress, clock)
     result.stats["embedded"] = computed
     result.stats["embeddings_from_cache"] = vectors.shape[0] - computed
+    with clock.stage("contradictions"):
+        result.contradictions = find_contradictions(
+            result.paragraphs, result.documents["story_id"].to_numpy(), vectors, nli, settings.contradictions
+        )
+    result.stats["contradictions"] = result.contradictions.height
+    result.layers = ["detail", "nli"] if nli is not None else ["detail"]
     return result
 
 

@@ -26,6 +26,8 @@ class Summary:
     timings: dict[str, float]
     problems: list[str]
     n_problems: int
+    top_contradictions: list[dict[str, Any]]
+    layers: list[str]
 
 
 def summarise(result: Result, problems: list[Problem], n: int = 5) -> Summary:
@@ -42,6 +44,10 @@ def summarise(result: Result, problems: list[Problem], n: int = 5) -> Summary:
         timings=dict(result.timings),
         problems=[str(p) for p in problems[:n]],
         n_problems=len(problems),
+        top_contradictions=result.contradictions.head(n)
+        .select("story_id", "id_a", "id_b", "kind", "score", "sentence_a", "sentence_b", "span_a", "span_b")
+        .to_dicts(),
+        layers=list(result.layers),
     )
 
 
@@ -74,6 +80,7 @@ def manifest(
         "format": fmt,
         "inputs": inputs,
         "counts": dict(result.stats),
+        "contradiction_layers": list(result.layers),
         "skipped": {
             "count": len(problems),
             "records": [{"file": p.file, "line": p.line, "message": p.message} for p in problems[:MAX_PROBLEMS_LISTED]],

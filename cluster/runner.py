@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cluster.contradictions import NLIScorer, default_nli_path, load_nli
 from cluster.embed import Encoder, load_encoder, model_key
 from cluster.ingest import Columns, read_corpus
 from cluster.pipeline import Result, Settings, run
@@ -27,6 +28,8 @@ class RunOptions:
     passage_threshold: float = 0.90
     min_share: float = 0.5
     use_cache: bool = True
+    nli_model: str | None = None  # a folder; None: the shipped model when present, else the detail layer alone
+    use_nli: bool = True
     settings: Settings | None = field(default=None)
 
     def resolved_settings(self) -> Settings:
@@ -40,6 +43,18 @@ class RunOptions:
             pair_threshold=min(base.pair_threshold, self.passage_threshold),
             min_share=self.min_share,
         )
+
+
+def _nli(options: RunOptions) -> NLIScorer | None:
+    """The NLI layer to use: the one asked for (an error if it cannot load), else the shipped one if present."""
+    if not options.use_nli:
+        return None
+    if options.nli_model is not None:
+        return load_nli(options.nli_model)
+    if (default_nli_path() / "model.onnx").is_file():
+        return load_nli(None)
+    log.warning("no NLI model at %s: contradictions from the detail layer alone", default_nli_path())
+    return None
 
 
 def run_corpus(
@@ -66,7 +81,7 @@ def run_corpus(
         if options.use_cache
         else None
     )
-    result: Result = run(corpus.documents, encoder, settings, cache, progress)
+    result: Result = run(corpus.documents, encoder, settings, cache, progress, nli=_nli(options))
     if cache is not None and result.stats.get("embedded", 0):
         cache.save()
     data = manifest(

@@ -21,7 +21,7 @@ import cluster.runner
 from cli.app import app
 from cluster import __version__
 
-TABLES = ["copies", "documents", "pairs", "paragraphs", "passages", "stories"]
+TABLES = ["contradictions", "copies", "documents", "pairs", "paragraphs", "passages", "stories"]
 FORMATS_LISTED = ".csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt"
 
 WIRE = "Storm Ava hit the northern coast on Monday, cutting power to 40,000 homes, officials said."

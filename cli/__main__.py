@@ -1,0 +1,5 @@
+"""`python -m cli` runs the newsdedup command line."""
+
+from cli.app import main
+
+main()

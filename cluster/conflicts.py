@@ -1,0 +1,203 @@
+"""Contradictions inside a story: which statements of different articles cannot both be true.
+
+Candidates only where it makes sense: paragraphs of two different articles of one story that are about the
+same thing (cosine ≥ 0.5 within the story: edited wire text, or two outlets telling the same fact), split
+into sentences, and sentence pairs that share enough content words. Never all pairs of the corpus.
+Two layers judge each candidate (cluster.contradictions): the detail-conflict detector (numbers, dates,
+negations and antonyms, named people), which needs no model and names the spans, and an NLI cross-encoder
+scoring both directions, when one is loaded. One contradiction repeated by every copy of the wire is
+reported once, with how many article pairs repeat it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from cluster.contradictions import (
+    NLIScorer,
+    bidirectional_contradiction,
+    detail_conflicts,
+    same_topic,
+    split_sentences,
+)
+from cluster.exact import normalise
+
+log = logging.getLogger(__name__)
+
+CONTRADICTIONS = pl.Schema(
+    {
+        "story_id": pl.Int64,
+        "id_a": pl.String,
+        "id_b": pl.String,
+        "para_a": pl.Int64,
+        "para_b": pl.Int64,
+        "sentence_a": pl.String,
+        "sentence_b": pl.String,
+        "kind": pl.String,  # number | date | negation | entity | claim
+        "score": pl.Float64,
+        "span_a": pl.String,
+        "span_b": pl.String,
+        "layer": pl.String,  # detail | nli | both
+        "n_article_pairs": pl.Int64,  # article pairs repeating this contradiction (copies of one wire text)
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContradictionParams:
+    min_score: float = 0.5  # detail conflicts from here
+    nli_threshold: float = 0.9  # an NLI-only "claim" from here
+    max_sentences: int = 12  # per paragraph
+    max_nli_pairs: int = 4000  # NLI budget per run: the most overlapping candidates first
+    min_cosine: float = 0.5  # paragraphs of one story this similar are compared sentence by sentence
+    max_story_texts: int = 3000
+
+    def __post_init__(self) -> None:
+        for name in ("min_score", "nli_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1]")
+        if self.max_sentences < 1 or self.max_nli_pairs < 0:
+            raise ValueError("max_sentences must be >= 1 and max_nli_pairs >= 0")
+
+
+def story_text_pairs(
+    paragraphs: pl.DataFrame, story_of_doc: np.ndarray, vectors: np.ndarray, min_cosine: float, max_texts: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of distinct texts of one story with cosine >= ``min_cosine`` (left < right).
+
+    One product per story of its own texts: the cost grows with the square of a story's size, not of the
+    corpus; a story of more than ``max_texts`` texts is skipped (its copies are still compared through the
+    neighbour pairs).
+    """
+    content = paragraphs.filter(pl.col("text_id").is_not_null()).select("doc_id", "text_id")
+    stories = pl.DataFrame({"doc_id": np.arange(len(story_of_doc)), "story_id": story_of_doc})
+    per_story = content.join(stories, on="doc_id").group_by("story_id").agg(pl.col("text_id").unique().sort())
+    lefts, rights = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for texts in per_story["text_id"].to_list():
+        if len(texts) < 2 or len(texts) > max_texts:
+            continue
+        ids = np.asarray(texts, dtype=np.int64)
+        sims = vectors[ids] @ vectors[ids].T
+        a, b = np.nonzero(np.triu(sims >= min_cosine, k=1))
+        lefts.append(ids[a])
+        rights.append(ids[b])
+    return np.concatenate(lefts), np.concatenate(rights)
+
+
+def candidate_paragraphs(
+    paragraphs: pl.DataFrame, story_of_doc: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> pl.DataFrame:
+    """Paragraph pairs (para_a, para_b, doc/article ids, story, texts) from text pairs inside one story.
+
+    Each text pair stands for every pair of articles holding the two texts; all of them are listed so a
+    contradiction can say how many article pairs repeat it.
+    """
+    content = paragraphs.filter(pl.col("text_id").is_not_null()).select("para_id", "doc_id", "id", "text_id", "text")
+    pairs = pl.DataFrame({"t_a": left, "t_b": right}, schema={"t_a": pl.Int64, "t_b": pl.Int64})
+    a = content.rename({c: f"{c}_a" for c in content.columns if c != "text_id"}).rename({"text_id": "t_a"})
+    b = content.rename({c: f"{c}_b" for c in content.columns if c != "text_id"}).rename({"text_id": "t_b"})
+    stories = pl.DataFrame({"doc_id": np.arange(len(story_of_doc)), "story_id": story_of_doc})
+    joined = (
+        pairs.join(a, on="t_a")
+        .join(b, on="t_b")
+        .filter(pl.col("doc_id_a") != pl.col("doc_id_b"))
+        .join(stories.rename({"doc_id": "doc_id_a", "story_id": "story_a"}), on="doc_id_a")
+        .join(stories.rename({"doc_id": "doc_id_b", "story_id": "story_b"}), on="doc_id_b")
+        .filter(pl.col("story_a") == pl.col("story_b"))
+    )
+    return joined.rename({"story_a": "story_id"}).drop("story_b").sort("para_id_a", "para_id_b")
+
+
+def find_contradictions(
+    paragraphs: pl.DataFrame,
+    story_of_doc: np.ndarray,
+    vectors: np.ndarray,
+    nli: NLIScorer | None = None,
+    params: ContradictionParams = ContradictionParams(),
+) -> pl.DataFrame:
+    """The contradictions table (schema ``CONTRADICTIONS``), strongest first."""
+    left, right = story_text_pairs(paragraphs, story_of_doc, vectors, params.min_cosine, params.max_story_texts)
+    candidates = candidate_paragraphs(paragraphs, story_of_doc, left, right)
+    if candidates.is_empty():
+        return pl.DataFrame(schema=CONTRADICTIONS)
+    # judge each distinct (paragraph text, paragraph text) once; copies reuse the verdict
+    distinct = candidates.unique(["text_a", "text_b"], keep="first", maintain_order=True)
+    sentences: dict[str, list[str]] = {}
+
+    def split(text: str) -> list[str]:
+        if text not in sentences:
+            sentences[text] = split_sentences(text)[: params.max_sentences]
+        return sentences[text]
+
+    found: dict[tuple[str, str], dict] = {}
+    nli_queue: list[tuple[str, str, float]] = []
+    for text_a, text_b in distinct.select("text_a", "text_b").iter_rows():
+        for sa in split(text_a):
+            for sb in split(text_b):
+                if normalise(sa) == normalise(sb):
+                    continue
+                conflicts = detail_conflicts(sa, sb)
+                if conflicts and conflicts[0].score >= params.min_score:
+                    c = conflicts[0]
+                    found[(sa, sb)] = {
+                        "kind": c.kind,
+                        "score": float(c.score),
+                        "span_a": c.span_a.text,
+                        "span_b": c.span_b.text,
+                        "layer": "detail",
+                    }
+                if nli is not None and same_topic(sa, sb):
+                    nli_queue.append((sa, sb, _overlap(sa, sb)))
+    if nli is not None and nli_queue:
+        nli_queue.sort(key=lambda x: -x[2])
+        batch = [(a, b) for a, b, _ in nli_queue[: params.max_nli_pairs]]
+        scores = bidirectional_contradiction(nli, batch)
+        for (sa, sb), s in zip(batch, scores.tolist(), strict=True):
+            if (sa, sb) in found:
+                row = found[(sa, sb)]
+                if s >= params.nli_threshold:
+                    row["score"], row["layer"] = max(row["score"], s), "both"
+            elif s >= params.nli_threshold:
+                found[(sa, sb)] = {"kind": "claim", "score": float(s), "span_a": sa, "span_b": sb, "layer": "nli"}
+        log.info("NLI scored %d of %d candidate sentence pairs", len(batch), len(nli_queue))
+    if not found:
+        return pl.DataFrame(schema=CONTRADICTIONS)
+    verdicts = pl.DataFrame(
+        [{"sentence_a": a, "sentence_b": b, **v} for (a, b), v in found.items()],
+        schema_overrides={"score": pl.Float64},
+    )
+    rows = []
+    for cand in candidates.select("story_id", "id_a", "id_b", "para_id_a", "para_id_b", "text_a", "text_b").iter_rows(
+        named=True
+    ):
+        for sa in split(cand["text_a"]):
+            for sb in split(cand["text_b"]):
+                if (sa, sb) in found:
+                    rows.append(
+                        {
+                            "story_id": cand["story_id"],
+                            "id_a": cand["id_a"],
+                            "id_b": cand["id_b"],
+                            "para_a": cand["para_id_a"],
+                            "para_b": cand["para_id_b"],
+                            "sentence_a": sa,
+                            "sentence_b": sb,
+                        }
+                    )
+    hits = pl.DataFrame(rows).join(verdicts, on=["sentence_a", "sentence_b"])
+    table = (
+        hits.with_columns(pl.len().over("story_id", "sentence_a", "sentence_b").alias("n_article_pairs"))
+        .sort("para_a", "para_b")
+        .unique(["story_id", "sentence_a", "sentence_b"], keep="first", maintain_order=True)
+        .sort(["score", "story_id", "para_a"], descending=[True, False, False])
+    )
+    return table.select([pl.col(n).cast(t) for n, t in CONTRADICTIONS.items()])
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(normalise(a).split()), set(normalise(b).split())
+    return len(wa & wb) / max(1, min(len(wa), len(wb)))

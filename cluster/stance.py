@@ -1,0 +1,296 @@
+"""Does an article back or refute a statement (a headline, a claim)? With the evidence sentence.
+
+:func:`stance_features` compares the statement with the article's lead and with the sentences most
+on-topic with it: NLI contradiction/entailment (when a scorer is given), detail conflicts
+(:func:`cluster.contradictions.detail_conflicts`) and a negation-aware refutation lexicon
+("hoax", "fake", "debunked", "denied", "not true" ...) on both sides — the statement's own
+polarity matters: a body calling a story a hoax AGREES with the headline "Story is a hoax".
+
+:func:`score_stance` turns the features into ``P(disagree)`` with a small logistic head
+(:class:`StanceHead`, fitted by ``benchmarks/bench_contradictions.py`` on the train half of FNC-1)
+and returns the strongest evidence sentence. With no head it falls back to a transparent rule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cluster.contradictions import (
+    Conflict,
+    NLIScorer,
+    detail_conflicts,
+    split_sentences,
+    topic_overlap,
+)
+
+logger = logging.getLogger(__name__)
+
+_REFUTE = re.compile(
+    r"\b(hoax\w*|fake[ds]?|faking|false(?:ly|hood)?|untrue|debunk\w*|den(?:y|ies|ied|ying|ial)|myths?|"
+    r"rumou?r(?:s|ed)?|satir\w*|parod\w*|pranks?|spoof\w*|misleading|exaggerat\w*|bogus|phon(?:e)?y|"
+    r"fraud\w*|scam\w*|doctored|photoshop\w*|refut\w*|dismiss\w*|lie[sd]?|lying|liars?|sham|"
+    r"unfounded|baseless|discredit\w*|fabricat\w*|made[- ]up|not (?:true|real)|no evidence|"
+    r"never happened|too good to be true|urban legend|snopes)\b",
+    re.I,
+)
+_HEDGE = re.compile(
+    r"\b(claim(?:s|ed|ing)?|alleg\w*|reportedly|purported\w*|unconfirmed|unverified|skeptic\w*|"
+    r"sceptic\w*|doubt\w*|suspicio\w*|apparently|supposed(?:ly)?|if true|may have|might have)\b",
+    re.I,
+)
+_NEGATION = re.compile(r"\b(not|no|never|n't|isn't|wasn't|aren't|didn't|doesn't|don't|nor|without)\b|n't\b", re.I)
+
+FEATURES_LEXICON = (
+    "body_refute",
+    "body_refute_lead",
+    "body_affirm",
+    "body_hedge",
+    "head_refutes",
+    "body_refute_x_head",
+    "body_refute_z",
+    "polarity_xor",
+)
+FEATURES_NLI = (
+    "nli_c_max",
+    "nli_c_mean",
+    "nli_e_max",
+    "nli_lead_c",
+    "nli_lead_e",
+    "nli_lead_diff",
+    "nli_c_max_x_head",
+)
+FEATURES_DETAIL = ("detail_n", "detail_max", "detail_number", "detail_negation")
+FEATURES_ALL = FEATURES_LEXICON + FEATURES_NLI + FEATURES_DETAIL
+#: The few features each layer of the benchmark uses (chosen on the FNC-1 train half only).
+LAYERS: dict[str, tuple[str, ...]] = {
+    "lexicon": ("polarity_xor",),
+    "detail": FEATURES_DETAIL,
+    "nli": ("nli_lead_diff", "nli_c_max"),
+    "combined": ("polarity_xor", "nli_lead_diff", "nli_c_max"),
+}
+#: Refutation level of a typical article when no story context is given (log1p of cue count).
+DEFAULT_STORY_STATS = (0.7, 0.6)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One article sentence compared with the statement."""
+
+    index: int
+    sentence: str
+    contradiction: float
+    entailment: float
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class StanceResult:
+    """``score`` is P(the article disagrees with the statement); ``evidence`` is the sentence that
+    most supports that verdict (the most contradicting one when disagreeing, else the most entailing)."""
+
+    label: str
+    score: float
+    evidence: Evidence | None
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def refutation_counts(text: str) -> tuple[int, int]:
+    """(refuting, affirming) cue counts: "a hoax" refutes, "not a hoax" / "no hoax" affirms."""
+    refute = affirm = 0
+    for m in _REFUTE.finditer(text):
+        before = text[max(0, m.start() - 25) : m.start()]
+        if _NEGATION.search(before) and not re.search(r"[,;.]", before):
+            affirm += 1
+        else:
+            refute += 1
+    return refute, affirm
+
+
+def statement_refutes(statement: str) -> bool:
+    """Whether the statement itself says something is false ("X is a hoax", "X didn't happen").
+
+    Odd parity of refutation cues and negations: "not fake" and "denies hoax claims" affirm.
+    """
+    cues = len(_REFUTE.findall(statement)) + len(_NEGATION.findall(statement))
+    return cues % 2 == 1
+
+
+def story_refute_stats(articles: list[str]) -> tuple[float, float]:
+    """Mean and spread of the refutation level (log1p of refuting cues) over a story's articles.
+
+    A story about a hoax is full of "hoax"; what tells one article's stance is how much MORE it
+    refutes than its story's typical article.
+    """
+    if not articles:
+        raise ValueError("articles must not be empty")
+    levels = np.log1p([refutation_counts(text)[0] for text in articles])
+    return float(levels.mean()), float(levels.std())
+
+
+def candidate_indices(statement: str, sentences: list[str], top_k: int = 8, lead: int = 2) -> list[int]:
+    """The lead sentences and the ``top_k`` sentences sharing most content words with the statement."""
+    if top_k < 0 or lead < 0:
+        raise ValueError("top_k and lead must be >= 0")
+    scored = sorted(range(len(sentences)), key=lambda i: (-topic_overlap(statement, sentences[i])[0], i))
+    return sorted(set(range(min(lead, len(sentences)))) | set(scored[:top_k]))
+
+
+def _nli_columns(nli: NLIScorer, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(contradiction, entailment) probabilities; entailment is 0 when the scorer only gives the former."""
+    probabilities = getattr(nli, "probabilities", None)
+    id2label: dict[int, str] = getattr(nli, "id2label", {})
+    if probabilities is None or not id2label:
+        return nli.contradiction(pairs), np.zeros(len(pairs), dtype=np.float32)
+    probs = probabilities(pairs)
+    index = {label.lower()[:6]: i for i, label in id2label.items()}
+    return probs[:, index["contra"]], probs[:, index["entail"]] if "entail" in index else np.zeros(len(pairs))
+
+
+def lead_text(sentences: list[str], max_words: int = 90) -> str:
+    """The first sentences of an article up to about ``max_words`` words."""
+    out: list[str] = []
+    n = 0
+    for s in sentences:
+        out.append(s)
+        n += len(s.split())
+        if n >= max_words:
+            break
+    return " ".join(out)
+
+
+def stance_features(
+    statement: str,
+    article: str,
+    nli: NLIScorer | None = None,
+    top_k: int = 8,
+    story_stats: tuple[float, float] | None = None,
+) -> tuple[dict[str, float], list[Evidence]]:
+    """Features of (statement, article) named as in :data:`FEATURES_ALL`, and per-sentence evidence.
+
+    NLI is scored with the article sentence (and the lead) as premise, the statement as hypothesis.
+    ``story_stats`` (from :func:`story_refute_stats` over the article's story) centres the
+    refutation level; ``polarity_xor`` is that centred level, sign-flipped when the statement itself
+    refutes: a debunking article disagrees with "X happened" and agrees with "X is a hoax".
+    """
+    if not isinstance(statement, str) or not isinstance(article, str):
+        raise ValueError("statement and article must be str")
+    sentences = split_sentences(article)
+    head = float(statement_refutes(statement))
+    refute, affirm = refutation_counts(article)
+    lead_refute, _ = refutation_counts(" ".join(sentences[:3]))
+    words = max(1, len(article.split()))
+    f: dict[str, float] = {
+        "body_refute": math.log1p(refute),
+        "body_refute_lead": math.log1p(lead_refute),
+        "body_affirm": math.log1p(affirm),
+        "body_hedge": len(_HEDGE.findall(article)) / words * 100,
+        "head_refutes": head,
+    }
+    f["body_refute_x_head"] = f["body_refute"] * head
+    mean, spread = story_stats if story_stats is not None else DEFAULT_STORY_STATS
+    f["body_refute_z"] = (f["body_refute"] - mean) / (spread + 0.3)
+    f["polarity_xor"] = f["body_refute_z"] * (1.0 - 2.0 * head)
+    idx = candidate_indices(statement, sentences, top_k)
+    conflicts = [tuple(detail_conflicts(sentences[i], statement)) for i in idx]
+    flat = [c for cs in conflicts for c in cs]
+    f["detail_n"] = float(sum(1 for cs in conflicts if cs))
+    f["detail_max"] = max((c.score for c in flat), default=0.0)
+    f["detail_number"] = float(any(c.kind in {"number", "date"} for c in flat))
+    f["detail_negation"] = float(any(c.kind == "negation" for c in flat))
+    contra = entail = np.zeros(len(idx), dtype=np.float32)
+    if nli is not None and idx:
+        pairs = [(sentences[i], statement) for i in idx] + [(lead_text(sentences), statement)]
+        c, e = _nli_columns(nli, pairs)
+        contra, entail = c[:-1], e[:-1]
+        f |= {"nli_lead_c": float(c[-1]), "nli_lead_e": float(e[-1])}
+        f |= {"nli_c_max": float(contra.max()), "nli_c_mean": float(contra.mean()), "nli_e_max": float(entail.max())}
+    else:
+        f |= dict.fromkeys(("nli_lead_c", "nli_lead_e", "nli_c_max", "nli_c_mean", "nli_e_max"), 0.0)
+    f["nli_c_max_x_head"] = f["nli_c_max"] * head
+    f["nli_lead_diff"] = f["nli_lead_c"] - f["nli_lead_e"]
+    evidence = [Evidence(i, sentences[i], float(contra[k]), float(entail[k]), conflicts[k]) for k, i in enumerate(idx)]
+    return f, evidence
+
+
+@dataclass(frozen=True)
+class StanceHead:
+    """A logistic head over named features (standardised with ``mean``/``scale``)."""
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        n = len(self.features)
+        if not (len(self.weights) == len(self.mean) == len(self.scale) == n):
+            raise ValueError("features, weights, mean and scale must have the same length")
+
+    def probability(self, features: dict[str, float]) -> float:
+        """P(disagree) for one feature dict."""
+        missing = [name for name in self.features if name not in features]
+        if missing:
+            raise ValueError(f"missing features: {missing}")
+        z = self.bias + sum(
+            w * (features[n] - m) / (s or 1.0)
+            for n, w, m, s in zip(self.features, self.weights, self.mean, self.scale, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, path: Path) -> StanceHead:
+        raw: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            return cls(
+                features=tuple(str(f) for f in raw["features"]),
+                weights=tuple(float(w) for w in raw["weights"]),
+                bias=float(raw["bias"]),
+                mean=tuple(float(m) for m in raw["mean"]),
+                scale=tuple(float(s) for s in raw["scale"]),
+                threshold=float(raw.get("threshold", 0.5)),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is not a stance head: {exc}") from exc
+
+
+def _rule_score(f: dict[str, float]) -> float:
+    """Fallback without a fitted head: the sign-flipped refutation level and the lead's NLI verdict."""
+    lexical = 1.0 / (1.0 + math.exp(-2.0 * f["polarity_xor"]))
+    return float(0.5 * lexical + 0.5 * (0.5 + 0.5 * f["nli_lead_diff"]))
+
+
+def score_stance(
+    statement: str,
+    article: str,
+    nli: NLIScorer | None = None,
+    head: StanceHead | None = None,
+    story_stats: tuple[float, float] | None = None,
+) -> StanceResult:
+    """Whether ``article`` disagrees with ``statement``: label, P(disagree) and the evidence sentence.
+
+    ``story_stats``: :func:`story_refute_stats` of the article's story, when known.
+    """
+    features, evidence = stance_features(statement, article, nli, story_stats=story_stats)
+    score = head.probability(features) if head is not None else _rule_score(features)
+    threshold = head.threshold if head is not None else 0.5
+    label = "disagree" if score >= threshold else "agree"
+    best: Evidence | None = None
+    if evidence:
+        if label == "disagree":
+            best = max(evidence, key=lambda e: e.contradiction + max((c.score for c in e.conflicts), default=0))
+        else:
+            best = max(evidence, key=lambda e: e.entailment)
+    return StanceResult(label, round(float(score), 4), best, features)

@@ -1,0 +1,268 @@
+"""Known-answer tests of cluster.contradictions (the detail layer, sentences, NLI loading)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cluster.contradictions import (
+    Conflict,
+    PairVerdict,
+    Span,
+    bidirectional_contradiction,
+    default_nli_path,
+    detail_conflicts,
+    load_nli,
+    quantities,
+    score_statement_pair,
+    split_sentences,
+)
+from cluster.errors import ModelNotFoundError
+
+MODEL = default_nli_path()
+
+
+def kinds(a: str, b: str) -> list[str]:
+    return [c.kind for c in detail_conflicts(a, b)]
+
+
+# --- sentences ------------------------------------------------------------------------------
+
+
+def test_split_sentences_keeps_abbreviations_together() -> None:
+    text = "Mr. Smith flew to the U.S. on Monday. He met Dr. Jones there! Was it useful? Nobody knows."
+    assert split_sentences(text) == [
+        "Mr. Smith flew to the U.S. on Monday.",
+        "He met Dr. Jones there!",
+        "Was it useful?",
+        "Nobody knows.",
+    ]
+
+
+def test_split_sentences_splits_after_acronym_before_sentence_opener() -> None:
+    assert split_sentences("He lives in the U.S. The president met him.") == [
+        "He lives in the U.S.",
+        "The president met him.",
+    ]
+
+
+def test_split_sentences_paragraph_break_and_initials() -> None:
+    assert split_sentences("Written by J. K. Rowling in 1997\n\nIt sold well.") == [
+        "Written by J. K. Rowling in 1997",
+        "It sold well.",
+    ]
+
+
+def test_split_sentences_rejects_non_str() -> None:
+    with pytest.raises(ValueError):
+        split_sentences(None)  # type: ignore[arg-type]
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+
+def test_number_conflict_found_with_spans() -> None:
+    a = "At least 12 people died in the fire."
+    b = "At least 40 people were killed in the fire."
+    found = detail_conflicts(a, b)
+    assert [c.kind for c in found] == ["number"]
+    c = found[0]
+    assert c.span_a == Span(9, 11, "12")
+    assert c.span_b == Span(9, 11, "40")
+    assert a[c.span_a.start : c.span_a.end] == "12"
+    assert 0.5 <= c.score <= 1.0
+    assert "12" in c.explanation and "40" in c.explanation
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("The fire killed 1,200 people in the city.", "The fire killed 1200 people in the city."),
+        ("Twelve people died in the crash on the motorway.", "12 people died in the crash on the motorway."),
+        ("The deal is worth $1.2 million to the club.", "The deal is worth $1,200,000 to the club."),
+    ],
+)
+def test_same_number_written_differently_is_no_conflict(a: str, b: str) -> None:
+    assert detail_conflicts(a, b) == []
+
+
+def test_numbers_with_different_units_do_not_conflict() -> None:
+    a = "The storm injured 12 people and lasted 3 days."
+    b = "The storm injured 12 people over 5 hours."
+    assert kinds(a, b) == []
+
+
+def test_quantities_read_units_and_values() -> None:
+    qs = quantities("Rebels killed 25 fighters and 1.2 million people watched; it cost $5m.")
+    assert [(q.value, q.unit) for q in qs] == [(25, "fighter"), (1_200_000, "person"), (5_000_000, "$")]
+
+
+def test_hedged_close_numbers_are_not_a_conflict() -> None:
+    a = "About 1,000 people attended the rally in the square."
+    b = "Around 1,050 people attended the rally in the square."
+    assert kinds(a, b) == []
+
+
+# --- topic gate -----------------------------------------------------------------------------
+
+
+def test_unrelated_sentences_have_no_conflict() -> None:
+    a = "At least 12 people died when the ferry sank on Tuesday."
+    b = "The central bank denied that 40 branches would close on Thursday."
+    assert detail_conflicts(a, b) == []
+
+
+# --- negation, dates, entities --------------------------------------------------------------
+
+
+def test_antonym_flip_confirmed_vs_denied() -> None:
+    found = detail_conflicts("The company confirmed the recall.", "The company denied the recall.")
+    assert [c.kind for c in found] == ["negation"]
+    assert (found[0].span_a.text, found[0].span_b.text) == ("confirmed", "denied")
+
+
+def test_negated_antonym_is_agreement() -> None:
+    assert kinds("The company confirmed the recall.", "The company did not deny the recall.") == []
+
+
+def test_negation_flip_of_the_same_verb() -> None:
+    found = detail_conflicts("Police arrested the suspect.", "Police did not arrest the suspect.")
+    assert [c.kind for c in found] == ["negation"]
+    assert found[0].span_b.text == "not arrest"
+
+
+def test_date_conflict_weekdays() -> None:
+    found = detail_conflicts(
+        "The protest took place on Tuesday in the capital.",
+        "The protest took place on Thursday in the capital.",
+    )
+    assert [c.kind for c in found] == ["date"]
+    assert (found[0].span_a.text, found[0].span_b.text) == ("Tuesday", "Thursday")
+
+
+def test_same_date_is_no_conflict() -> None:
+    assert kinds("The vote was held on March 3 in Ohio.", "The vote was held on 3 March in Ohio.") == []
+
+
+def test_entity_conflict_same_slot() -> None:
+    found = detail_conflicts(
+        "The attack happened in Paris on Monday night.", "The attack happened in Lyon on Monday night."
+    )
+    assert [c.kind for c in found] == ["entity"]
+    assert (found[0].span_a.text, found[0].span_b.text) == ("Paris", "Lyon")
+
+
+# --- records and arguments ------------------------------------------------------------------
+
+
+def test_conflict_validates_kind_and_score() -> None:
+    span = Span(0, 1, "x")
+    with pytest.raises(ValueError):
+        Conflict("colour", 0.5, span, span, "bad kind")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Conflict("number", 1.5, span, span, "bad score")
+
+
+def test_detail_conflicts_rejects_bad_args() -> None:
+    with pytest.raises(ValueError):
+        detail_conflicts("a", 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        detail_conflicts("a b", "a b", min_overlap=2.0)
+
+
+# --- combining layers with a fake NLI ----------------------------------------------------------
+
+
+class FakeNLI:
+    """Says 0.9 for pairs whose premise contains 'hoax', 0.1 otherwise; records what it saw."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def contradiction(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        self.seen.extend(pairs)
+        return np.array([0.9 if "hoax" in a else 0.1 for a, _ in pairs], dtype=np.float32)
+
+
+def test_bidirectional_takes_max_of_both_directions() -> None:
+    nli = FakeNLI()
+    out = bidirectional_contradiction(nli, [("The story is real.", "The story is a hoax.")])
+    assert out.dtype == np.float32
+    assert out.tolist() == [pytest.approx(0.9)]
+    assert ("The story is a hoax.", "The story is real.") in nli.seen
+
+
+def test_score_statement_pair_detail_then_claim_then_nothing() -> None:
+    verdict = score_statement_pair("At least 12 people died in the fire.", "At least 40 people died in the fire.")
+    assert isinstance(verdict, PairVerdict)
+    assert verdict.kind == "number" and verdict.spans is not None
+    assert verdict.spans[0].text == "12"
+    claim = score_statement_pair(
+        "The video shows the woman after surgery.", "The video of the woman is a hoax.", nli=FakeNLI()
+    )
+    assert claim.kind == "claim" and claim.score == pytest.approx(0.9)
+    none = score_statement_pair("The sun is hot.", "The moon is made of rock.", nli=FakeNLI())
+    assert none.kind is None and none.spans is None
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def test_load_nli_missing_names_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="CrossEncoder"):
+        load_nli(tmp_path / "no-such-model")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotFoundError, match="model.onnx"):
+        load_nli(tmp_path / "empty")
+
+
+@pytest.mark.model
+@pytest.mark.skipif(not (MODEL / "model.onnx").is_file(), reason=f"no trained NLI model at {MODEL}")
+def test_onnx_nli_scores_contradiction_high_and_paraphrase_low() -> None:
+    nli = load_nli(MODEL)
+    pairs = [
+        ("A man is playing a guitar on stage.", "A man is not playing a guitar on stage."),
+        ("The company recalled 5,000 cars on Monday.", "On Monday the company recalled 5,000 cars."),
+    ]
+    scores = bidirectional_contradiction(nli, pairs)
+    assert scores.shape == (2,) and scores.dtype == np.float32
+    assert scores[0] > 0.8
+    assert scores[1] < 0.2
+
+
+# --- stance (cluster.stance) -------------------------------------------------------------------
+
+
+def test_statement_polarity_counts_negated_refutations() -> None:
+    from cluster.stance import statement_refutes
+
+    assert statement_refutes("Third boob likely a hoax")
+    assert statement_refutes("Sorry, the President Didn't Actually Adopt a Werewolf")
+    assert not statement_refutes("'Three-boobed' woman: They're not fake")
+    assert not statement_refutes("Woman gets third breast implanted")
+
+
+def test_refutation_counts_are_negation_aware() -> None:
+    from cluster.stance import refutation_counts
+
+    assert refutation_counts("The photo is a hoax. Experts debunked it.") == (2, 0)
+    assert refutation_counts("She insists it is not fake.") == (0, 1)
+
+
+def test_score_stance_points_at_the_refuting_sentence() -> None:
+    from cluster.stance import score_stance
+
+    article = (
+        "A woman says she had a third breast implanted. "
+        "Local police now say the third breast story is a hoax and the photos are fake. "
+        "Experts debunked the claim. She works as a massage therapist in Tampa."
+    )
+    result = score_stance("Woman has a third breast implanted", article, nli=FakeNLI())
+    assert result.label == "disagree"
+    assert result.evidence is not None and "hoax" in result.evidence.sentence
+    # without a model: the same debunking article agrees with a statement that itself says "hoax"
+    asserting = score_stance("Woman has a third breast implanted", article)
+    refuting = score_stance("The third breast story is a hoax", article)
+    assert asserting.label == "disagree" and refuting.label == "agree"
