@@ -54,6 +54,7 @@ def _register() -> None:
 
     app.add_typer(evaluate.app, name="eval")
     app.command("calibrate")(calibrate.calibrate)
+    app.command("contradict")(evaluate.contradict)
     index.register(app)
 
 

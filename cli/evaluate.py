@@ -75,18 +75,65 @@ def pairs(
         float | None, typer.Option(min=-1.0, max=1.0, help="Fix the decision threshold instead of choosing the best.")
     ] = None,
     model: Annotated[str | None, typer.Option(help="Local sentence-transformers folder.")] = None,
+    task: Annotated[
+        str,
+        typer.Option(help="duplicate (label 1 = same passage/paraphrase) or contradiction (label 1 = contradicts)."),
+    ] = "duplicate",
+    nli_model: Annotated[str | None, typer.Option("--nli-model", help="NLI folder [default: shipped].")] = None,
+    no_nli: Annotated[bool, typer.Option("--no-nli", help="Detail layer alone (contradiction task).")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Precision, recall, F1 and accuracy of our pair decision, and the best threshold on this file."""
     from cluster.embed import load_encoder
-    from cluster.evaluate import evaluate_pairs
+    from cluster.evaluate import evaluate_contradictions, evaluate_pairs
 
+    keys = ["precision", "recall", "f1", "accuracy", "threshold", "n"]
     with user_errors():
-        report = evaluate_pairs(path, load_encoder(model), threshold)
+        if task == "duplicate":
+            report = evaluate_pairs(path, load_encoder(model), threshold)
+        elif task == "contradiction":
+            report = evaluate_contradictions(path, _nli(nli_model, no_nli), threshold)
+            keys.append("macro_f1")
+        else:
+            raise ValueError(f"--task must be duplicate or contradiction, got '{task}'")
     if as_json:
         typer.echo(json.dumps(report))
         return
-    _scores_table("Pairs", report, ["precision", "recall", "f1", "accuracy", "threshold", "n"])
+    _scores_table("Pairs", report, keys)
+
+
+def _nli(nli_model: str | None, no_nli: bool):  # noqa: ANN202 - an NLIScorer or None
+    from cluster.contradictions import default_nli_path, load_nli
+
+    if no_nli:
+        return None
+    if nli_model is None and not (default_nli_path() / "model.onnx").is_file():
+        return None
+    return load_nli(nli_model)
+
+
+def contradict(
+    statement: Annotated[str, typer.Argument(help="A statement.")],
+    other: Annotated[str, typer.Argument(help="Another statement, or a whole article (its sentences are compared).")],
+    nli_model: Annotated[str | None, typer.Option("--nli-model", help="NLI folder [default: shipped].")] = None,
+    no_nli: Annotated[bool, typer.Option("--no-nli", help="Detail layer alone.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Do two statements contradict? Shows the kind, a score in [0, 1] and the conflicting spans."""
+    from cluster.evaluate import contradiction_verdict
+
+    with user_errors():
+        verdict = contradiction_verdict(statement, other, _nli(nli_model, no_nli))
+    if as_json:
+        typer.echo(json.dumps(verdict))
+        return
+    layers = " + ".join(verdict["layers"])
+    if verdict["contradiction"]:
+        out.print(f"[bold red]contradiction[/] ({verdict['kind']}, score {verdict['score']:.2f}, layers {layers})")
+        out.print(f"  «{verdict['span_a']}» vs «{verdict['span_b']}»", markup=False)
+    else:
+        out.print(f"no contradiction found (score {verdict['score']:.2f}, layers {layers})")
+    out.print(f"  evidence: {verdict['evidence']}", markup=False)
 
 
 def _scores_table(title: str, report: dict[str, Any], keys: list[str]) -> None:

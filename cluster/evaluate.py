@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from cluster.contradictions import NLIScorer, score_statement_pair, split_sentences
 from cluster.embed import Encoder, encode_in_order
 from cluster.errors import InputError, Problem
 from cluster.exact import text_hash
-from cluster.metrics import cluster_scores, pair_scores, worst_clusters
+from cluster.metrics import binary_scores, cluster_scores, pair_scores, worst_clusters
 from cluster.store import read_table
 
 
@@ -85,3 +86,41 @@ def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None)
         raise InputError(Problem(str(path), row, "each pair needs text1, text2 and a label of 0 or 1"))
     scores = pair_cosines(encoder, pairs["text1"].to_list(), pairs["text2"].to_list())
     return pair_scores(pairs["label"].cast(pl.Int64).to_numpy(), scores, threshold)
+
+
+def contradiction_verdict(statement: str, text: str, nli: NLIScorer | None = None) -> dict[str, Any]:
+    """Whether ``statement`` contradicts ``text`` (a sentence or a whole article), with the strongest evidence.
+
+    Each sentence of ``text`` is judged against the statement (detail layer, and NLI when given); the
+    sentence with the highest score is the evidence.
+    """
+    if not statement.strip() or not text.strip():
+        raise ValueError("both statements must be non-empty")
+    best: dict[str, Any] | None = None
+    for sentence in split_sentences(text) or [text]:
+        verdict = score_statement_pair(statement, sentence, nli)
+        if best is None or verdict.score > best["score"]:
+            spans = verdict.spans
+            best = {
+                "contradiction": verdict.kind is not None,
+                "kind": verdict.kind,
+                "score": float(verdict.score),
+                "evidence": sentence,
+                "span_a": spans[0].text if spans else None,
+                "span_b": spans[1].text if spans else None,
+            }
+    assert best is not None
+    best["layers"] = ["detail", "nli"] if nli is not None else ["detail"]
+    return best
+
+
+def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float | None = None) -> dict[str, Any]:
+    """Scores of our contradiction verdict on labelled pairs (text1, text2, label 1 = contradiction)."""
+    pairs = read_labels(path, ["text1", "text2", "label"])
+    scores = np.array(
+        [contradiction_verdict(a, b, nli)["score"] for a, b in pairs.select("text1", "text2").iter_rows()]
+    )
+    labels = pairs["label"].cast(pl.Int64).to_numpy()
+    report = pair_scores(labels, scores, threshold)
+    report["macro_f1"] = binary_scores(labels, (scores >= report["threshold"]).astype(np.int8))["macro_f1"]
+    return report

@@ -55,3 +55,52 @@ def test_dissimilar_paragraphs_of_a_story_are_not_candidates() -> None:
 def test_params_are_checked() -> None:
     with pytest.raises(ValueError, match="nli_threshold"):
         ContradictionParams(nli_threshold=1.5)
+
+
+def test_contradict_command_names_kind_spans_and_evidence_sentence() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    article = "Rescuers worked through the night. Officials said 40 people died in the quake on Thursday."
+    result = CliRunner().invoke(
+        app, ["contradict", "At least 12 people died in the quake.", article, "--no-nli", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    verdict = json.loads(result.output)
+    assert (verdict["kind"], verdict["span_a"], verdict["span_b"]) == ("number", "12", "40")
+    assert verdict["evidence"] == "Officials said 40 people died in the quake on Thursday."
+    assert verdict["layers"] == ["detail"]
+
+
+def test_eval_pairs_contradiction_task_reports_macro_f1(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    rows = [
+        {
+            "text1": "Brightwell confirmed the recall on Monday.",
+            "text2": "Brightwell denied the recall on Monday.",
+            "label": 1,
+        },
+        {"text1": "The quake struck on Thursday morning.", "text2": "The quake struck on Tuesday morning.", "label": 1},
+        {
+            "text1": "The river flooded the town.",
+            "text2": "Water covered the lower town after the river rose.",
+            "label": 0,
+        },
+        {"text1": "Kerry met Putin in Moscow.", "text2": "Kerry and Putin held talks in Moscow.", "label": 0},
+    ]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    args = ["eval", "pairs", str(path), "--task", "contradiction", "--no-nli", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"precision", "recall", "f1", "accuracy", "threshold", "n", "macro_f1"}
+    assert (report["f1"], report["macro_f1"], report["n"]) == (1.0, 1.0, 4)
