@@ -239,6 +239,10 @@ def bench_stance(data: Path, nli: object | None, cache: Path, key: str) -> tuple
         "test_half": results,
         "swapped_fold_model_free": evaluate_layers(rows, test, train, model_free),
     }
+    if nli is not None:
+        lexicon = stance_head(rows, train, LAYERS["lexicon"])
+        lexicon.to_json(cache / "stance_head_lexicon.json")
+        out["lexicon_head"] = lexicon.__dict__
     return out, stance_head(rows, head_stories, LAYERS["combined"]) if nli is not None else None
 
 
@@ -318,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if head is not None:
         head.to_json(args.model / "stance_head.json")
+        lexicon = args.cache / "stance_head_lexicon.json"
+        (args.model / "stance_head_lexicon.json").write_text(lexicon.read_text(encoding="utf-8"), encoding="utf-8")
         update_card(args.model, results)
     logger.info("stance test half: %s", json.dumps(results["stance"]["test_half"], indent=1))
     logger.info("wrote %s", args.out)

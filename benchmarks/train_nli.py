@@ -545,6 +545,15 @@ The base weights are Apache-2.0, but this model is trained on SICK (CC BY-NC-SA 
 The model inherits their terms: **research and non-commercial use only, share-alike (CC BY-NC-SA 3.0)**.
 Replace it with your own CrossEncoder folder (`load_nli(path)`) for commercial use.
 
+## Limitations
+
+* Short inputs (max 128 tokens); SICK is image captions, not news; the news pairs are synthetic edits.
+* FNC-1 stance (does a body refute a headline?) does not transfer well from the one story the model was
+  fine-tuned on to unseen stories: on the held-apart half the NLI features alone are near chance, and
+  the story-centred refutation lexicon (`cluster.stance`, `polarity_xor`) carries the stance figure.
+  Two stance heads are shipped: `stance_head.json` (lexicon + NLI, fitted on train-half stories the
+  model never saw) and `stance_head_lexicon.json` (lexicon only, fitted on the whole train half).
+
 ## Scores
 
 <!-- scores:start -->

@@ -151,7 +151,8 @@ def _nli_columns(nli: NLIScorer, pairs: list[tuple[str, str]]) -> tuple[np.ndarr
         return nli.contradiction(pairs), np.zeros(len(pairs), dtype=np.float32)
     probs = probabilities(pairs)
     index = {label.lower()[:6]: i for i, label in id2label.items()}
-    return probs[:, index["contra"]], probs[:, index["entail"]] if "entail" in index else np.zeros(len(pairs))
+    entail = probs[:, index["entail"]] if "entail" in index else np.zeros(len(pairs), dtype=np.float32)
+    return probs[:, index["contra"]], entail
 
 
 def lead_text(sentences: list[str], max_words: int = 90) -> str:
