@@ -31,6 +31,7 @@ bench: install
 	$(PY) benchmarks/bench_syndication.py --quick
 	$(PY) benchmarks/bench_pairs.py --quick
 	$(PY) benchmarks/bench_speed.py --quick
+	$(PY) benchmarks/bench_living.py --quick
 
 clean:
 	rm -rf $(VENV) results

@@ -86,13 +86,14 @@ def pairs(
     """Precision, recall, F1 and accuracy of our pair decision, and the best threshold on this file."""
     from cluster.embed import load_encoder
     from cluster.evaluate import evaluate_contradictions, evaluate_pairs
+    from cluster.runner import choose_nli
 
     keys = ["precision", "recall", "f1", "accuracy", "threshold", "n"]
     with user_errors():
         if task == "duplicate":
             report = evaluate_pairs(path, load_encoder(model), threshold)
         elif task == "contradiction":
-            report = evaluate_contradictions(path, _nli(nli_model, no_nli), threshold)
+            report = evaluate_contradictions(path, choose_nli(nli_model, not no_nli), threshold)
             keys.append("macro_f1")
         else:
             raise ValueError(f"--task must be duplicate or contradiction, got '{task}'")
@@ -100,16 +101,6 @@ def pairs(
         typer.echo(json.dumps(report))
         return
     _scores_table("Pairs", report, keys)
-
-
-def _nli(nli_model: str | None, no_nli: bool):  # noqa: ANN202 - an NLIScorer or None
-    from cluster.contradictions import default_nli_path, load_nli
-
-    if no_nli:
-        return None
-    if nli_model is None and not (default_nli_path() / "model.onnx").is_file():
-        return None
-    return load_nli(nli_model)
 
 
 def contradict(
@@ -121,9 +112,10 @@ def contradict(
 ) -> None:
     """Do two statements contradict? Shows the kind, a score in [0, 1] and the conflicting spans."""
     from cluster.evaluate import contradiction_verdict
+    from cluster.runner import choose_nli
 
     with user_errors():
-        verdict = contradiction_verdict(statement, other, _nli(nli_model, no_nli))
+        verdict = contradiction_verdict(statement, other, choose_nli(nli_model, not no_nli))
     if as_json:
         typer.echo(json.dumps(verdict))
         return

@@ -51,6 +51,11 @@ def build(
     strict: Strict = False,
     threshold: Threshold = 0.90,
     min_share: MinShare = 0.5,
+    nli_model: Annotated[
+        str | None,
+        typer.Option("--nli-model", help="NLI folder (ONNX or CrossEncoder) for contradictions [default: shipped]."),
+    ] = None,
+    no_nli: Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")] = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
@@ -68,6 +73,8 @@ def build(
             strict=strict,
             passage_threshold=threshold,
             min_share=min_share,
+            nli_model=nli_model,
+            use_nli=not no_nli,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)
@@ -158,6 +165,7 @@ def find(
         assert text is not None
         opened = living.LivingIndex(index)
         encoder = living.encoder_for(living.current(index))
+        encoder.encode(["warm-up"])  # the first call of a model is slow; `find` is timed after it
         found = opened.find(text, encoder, living.FindParams(k=k))
     if as_json:
         typer.echo(json.dumps(found, default=str))

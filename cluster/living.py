@@ -28,6 +28,7 @@ a single build over all articles finds, so passages, copies and stories are the 
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -35,6 +36,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -49,17 +51,18 @@ import numpy as np
 import polars as pl
 
 from cluster import stories as stories_mod
+from cluster.conflicts import find_contradictions
 from cluster.embed import DEFAULT_MODEL, Encoder, encode_in_order, load_encoder
 from cluster.errors import IndexFormatError, IndexLockedError, IndexModelError, Problem, StoreError
 from cluster.exact import assign_text_ids, distinct_texts, text_hash
 from cluster.index import IndexParams, build_index
 from cluster.ingest import Columns, read_corpus
-from cluster.paragraphs import BoilerplateParams, repeated_unrelated, split_paragraphs, split_text, template_reason
+from cluster.paragraphs import repeated_unrelated, split_paragraphs, split_text, template_reason
 from cluster.passages import passage_scores
 from cluster.pipeline import Clock, Progress, Result, Settings, group
 from cluster.report import Summary, summarise
 from cluster.report import manifest as run_manifest
-from cluster.runner import RunOptions
+from cluster.runner import RunOptions, choose_nli
 from cluster.schemas import DOCUMENTS
 from cluster.store import FORMATS, atomic_path, write_json, write_run
 from cluster.stories import StoryParams
@@ -305,17 +308,17 @@ def _check_format(data: Any, folder: Path) -> None:
 
 
 def settings_from_dict(data: dict[str, Any]) -> Settings:
-    """The ``Settings`` a manifest recorded (``Settings.as_dict``)."""
+    """The ``Settings`` a manifest recorded (``Settings.as_dict``); nested parameter groups rebuilt, and
+    settings added to the program since the index was built take their defaults."""
+    values = dict(data)
     try:
-        return Settings(
-            **{
-                **data,
-                "index": IndexParams(**data["index"]),
-                "boilerplate": BoilerplateParams(**data["boilerplate"]),
-                "stories": StoryParams(**data["stories"]),
-            }
-        )
-    except (TypeError, KeyError) as exc:
+        for f in dataclasses.fields(Settings):
+            default: Any = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+            if dataclasses.is_dataclass(default) and isinstance(values.get(f.name), dict):
+                group_type: Any = type(default)
+                values[f.name] = group_type(**values[f.name])
+        return Settings(**values)
+    except (TypeError, ValueError) as exc:
         raise IndexFormatError(f"index settings cannot be read: {exc}") from None
 
 
@@ -450,7 +453,7 @@ class _State:
     """What a writer starts from: the current generation's paragraphs and kept work."""
 
     paragraphs: pl.DataFrame | None  # the output paragraphs table
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # vector rows (left < right), cosine, match
+    pairs: Pairs
     n_searched: int  # vector rows whose neighbours are all in ``pairs``
     index: faiss.Index | None
     index_meta: dict[str, Any]
@@ -542,15 +545,18 @@ def build(
         dim = _dimension(encoder)
         if old is not None:
             _check_model(old, encoder.name, dim)
+        report = UpdateReport(changed=True, generation="", notes=[note] if note else [])
+        if old is None:
+            report.notes += _claim_vectors(folder / "vectors", encoder.name, dim)
         store = VectorStore(folder / "vectors", dim, old.manifest["segments"] if old else [], extras=True)
         documents = corpus.documents.with_columns(*_document_keys())
-        report = UpdateReport(changed=True, generation="", added=documents["id"].to_list())
+        report.added = documents["id"].to_list()
         report.problems = corpus.problems
-        report.notes = [note] if note else []
         state = _State.empty()
         _commit(
             folder, old, state, documents, np.arange(documents.height), settings, encoder, dim, store,
             report, inputs=corpus.files, op="build", progress=progress, checkpoint=checkpoint,
+            nli={"use_nli": options.use_nli, "nli_model": options.nli_model},
         )
     report.seconds = round(time.perf_counter() - start, 3)
     return report
@@ -603,10 +609,30 @@ def add(
         inputs = list(dict.fromkeys([*old.manifest.get("inputs", []), *corpus.files]))
         _commit(
             folder, old, state, documents, dirty, old.settings, encoder, dim, store, report,
-            inputs=inputs, op="add", progress=progress, checkpoint=checkpoint,
+            inputs=inputs, op="add", progress=progress, checkpoint=checkpoint, nli=old.manifest["nli"],
         )
     report.seconds = round(time.perf_counter() - start, 3)
     return report
+
+
+def _claim_vectors(folder: Path, model: str, dim: int) -> list[str]:
+    """Before a first build: mark the vectors folder as ``model``'s; vectors of another model left by an
+    interrupted build are discarded."""
+    stamp = folder / "model.json"
+    notes = []
+    try:
+        previous = json.loads(stamp.read_text(encoding="utf-8")) if stamp.exists() else None
+    except (OSError, json.JSONDecodeError):
+        previous = {}
+    if previous != {"name": model, "dim": dim}:
+        stale = sorted(folder.glob("seg-*.npz"))
+        if stale:
+            shown = f"{previous.get('name')} (dim {previous.get('dim')})" if previous else "an unknown model"
+            notes.append(f"discarded {len(stale)} vector file(s) of {shown} left by an interrupted build")
+            for path in stale:
+                path.unlink()
+        write_json({"name": model, "dim": dim}, stamp)
+    return notes
 
 
 def encoder_for(gen: Generation) -> Encoder:
@@ -730,10 +756,11 @@ def _embed_missing(
     progress: Progress | None,
     checkpoint: Checkpoint,
 ) -> int:
-    """Embed the texts no segment holds, longest first, one saved segment per chunk; how many."""
+    """Embed the texts no segment holds, one saved segment per chunk (longest first inside it); how many.
+
+    Chunks follow text ids, so a fresh index's vector rows are its text ids (no reordering later)."""
     chunk = EMBED_CHUNK
-    rows = store.rows(hashes)
-    missing = sorted(np.flatnonzero(rows < 0).tolist(), key=lambda i: -len(texts[i]))
+    missing = np.flatnonzero(store.rows(hashes) < 0).tolist()
     for start in range(0, len(missing), chunk):
         part = missing[start : start + chunk]
         vectors = encode_in_order(encoder, [texts[i] for i in part])
@@ -833,17 +860,43 @@ def _unique_pairs(
     return a[first], b[first], score[first]
 
 
-def _merge_pairs(
-    kept: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], found: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Kept pairs (with their ``match``) and newly found ones (``match`` not known yet: NaN), sorted.
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # vector rows left < right, cosine, match
 
-    A found pair has a row the kept pairs never searched, so the two sets are disjoint."""
+
+def update_pairs(
+    index: faiss.Index | None,
+    meta: dict[str, Any],
+    vectors: np.ndarray,
+    kept: Pairs,
+    n_searched: int,
+    threshold: float,
+    params: IndexParams,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[faiss.Index, dict[str, Any], Pairs, str | None]:
+    """The FAISS index over every row of ``vectors`` and the pairs of every row (``kept`` holds those of
+    the rows before ``n_searched``). New rows are searched; when an IVF index is retrained, the rows searched
+    against the outgrown one (added since its training) are searched again, so recall stays that of one
+    build. Returns (index, its description, pairs, a note when it was rebuilt)."""
+    old_kind, old_trained = meta.get("kind"), int(meta.get("trained_on", 0))
+    index, meta, note = _grow_index(index, meta, vectors, params)
+    start = n_searched
+    if note and old_kind == "ivf" and meta["kind"] == "ivf":
+        start = min(n_searched, old_trained)
+    found = search_pairs(index, vectors, np.arange(start, len(vectors), dtype=np.int64), threshold, params, progress)
+    return index, meta, _merge_pairs(kept, found), note
+
+
+def _merge_pairs(kept: Pairs, found: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Pairs:
+    """Kept pairs (with their ``match``) and found ones (``match`` not known yet: NaN), sorted, each pair
+    once (the kept one when both hold it)."""
     left, right, score, match = (
         np.concatenate([k, f]) for k, f in zip(kept, (*found, np.full(len(found[0]), np.nan, np.float32)), strict=True)
     )
-    order = np.lexsort((right, left))
-    return left[order], right[order], score[order], match[order]
+    order = np.lexsort((np.isnan(match), right, left))
+    left, right, score, match = left[order], right[order], score[order], match[order]
+    first = np.ones(len(left), dtype=bool)
+    first[1:] = (left[1:] != left[:-1]) | (right[1:] != right[:-1])
+    return left[first], right[first], score[first], match[first]
 
 
 def _dense(
@@ -851,6 +904,8 @@ def _dense(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Vectors and pairs renumbered from vector rows to text ids (``rows[text_id]`` is its vector row):
     (vectors, left, right, which pair each is). Pairs with a row no current text uses are left out."""
+    if len(rows) == len(store) and np.array_equal(rows, np.arange(len(rows))):  # rows are text ids
+        return store.vectors, left, right, np.arange(len(left))
     vectors = store.vectors[rows] if len(rows) else np.zeros((0, store.dim), dtype=np.float32)
     text_of_row = np.full(len(store), -1, dtype=np.int64)
     text_of_row[rows] = np.arange(len(rows))
@@ -877,6 +932,7 @@ def _commit(
     op: str,
     progress: Progress | None,
     checkpoint: Checkpoint,
+    nli: dict[str, Any],
 ) -> None:
     clock = Clock()
     with clock.stage("paragraphs"):
@@ -890,15 +946,13 @@ def _commit(
         pairs = state.pairs
         index, index_meta = state.index, state.index_meta
         if len(store):
-            index, index_meta, note = _grow_index(state.index, state.index_meta, store.vectors, settings.index)
-            if note:
-                report.notes.append(note)
-            fresh = np.arange(state.n_searched, len(store), dtype=np.int64)
-            found = search_pairs(
-                index, store.vectors, fresh, settings.pair_threshold, settings.index,
+            index, index_meta, pairs, note = update_pairs(
+                state.index, state.index_meta, store.vectors, state.pairs, state.n_searched,
+                settings.pair_threshold, settings.index,
                 (lambda d, t: progress("neighbours", d, t)) if progress else None,
             )
-            pairs = _merge_pairs(state.pairs, found)
+            if note:
+                report.notes.append(note)
     checkpoint("searched")
     text_rows = store.rows(hashes)
     left, right, score, match = pairs
@@ -962,6 +1016,7 @@ def _commit(
             "updated": now,
             "model": {"name": encoder.name, "dim": dim},
             "settings": settings.as_dict(),
+            "nli": nli,
             "index": index_meta or {"kind": "none", "n_vectors": 0},
             "segments": store.segments,
             "counts": dict(result.stats),
@@ -1034,19 +1089,73 @@ def export(folder: Path, out: Path, fmt: str = "parquet") -> list[Path]:
     if fmt not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
     gen = current(folder)
-    tables = {name: gen.table(name) for name in TABLES}
+    t = {name: gen.table(name) for name in TABLES}
     model, dim = gen.model
-    result = Result(**tables, vectors=np.zeros((0, dim), dtype=np.float32),
-                    timings=dict(gen.manifest.get("timings_s", {})), stats=dict(gen.manifest["counts"]))
+    result = Result(
+        documents=t["documents"], paragraphs=t["paragraphs"], passages=t["passages"], pairs=t["pairs"],
+        copies=t["copies"], stories=t["stories"], vectors=np.zeros((0, dim), dtype=np.float32),
+        timings=dict(gen.manifest.get("timings_s", {})), stats=dict(gen.manifest["counts"]),
+    )
+    start = time.perf_counter()
+    result.contradictions, result.layers = contradictions(gen, result.paragraphs, result.documents)
+    result.timings["contradictions"] = round(time.perf_counter() - start, 4)
+    result.stats["contradictions"] = result.contradictions.height
     skipped = gen.manifest.get("skipped", {}).get("records", [])
     problems = [Problem(r["file"], r["line"], r["message"]) for r in skipped]
     data = run_manifest(result, gen.settings, model=model, dim=dim, inputs=gen.manifest.get("inputs", []),
                         problems=problems, fmt=fmt)
     data["index"] = {"path": str(folder), "generation": gen.name}
-    return write_run(out, tables, data, fmt)
+    return write_run(out, result.tables(), data, fmt)
+
+
+def contradictions(
+    gen: Generation, paragraphs: pl.DataFrame, documents: pl.DataFrame
+) -> tuple[pl.DataFrame, list[str]]:
+    """The contradictions table of a generation and the layers that judged it, as `run` computes them.
+
+    Judged on the first export and kept in the generation (it depends on nothing else), not at each add:
+    its NLI budget is shared by the whole corpus, so it cannot be updated story by story."""
+    choice = gen.manifest.get("nli", {"use_nli": True, "nli_model": None})
+    kept = gen.path / "contradictions.parquet"
+    if kept.is_file() and (gen.path / "contradiction_layers.json").is_file():
+        try:
+            layers = json.loads((gen.path / "contradiction_layers.json").read_text(encoding="utf-8"))["layers"]
+            return pl.read_parquet(kept), list(layers)
+        except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
+            pass  # judge again below
+    scorer = choose_nli(choice["nli_model"], choice["use_nli"])
+    store = VectorStore(gen.folder / "vectors", gen.model[1], gen.manifest["segments"], extras=False)
+    vectors = store.vectors[gen.array("text_rows")]
+    table = find_contradictions(
+        paragraphs, documents.sort("doc_id")["story_id"].to_numpy(), vectors, scorer, gen.settings.contradictions
+    )
+    layers = ["detail", "nli"] if scorer is not None else ["detail"]
+    try:  # a pure function of the generation: keeping it is safe even if two exports race
+        _write_frame(table, kept)
+        write_json({"layers": layers}, gen.path / "contradiction_layers.json")
+    except (OSError, StoreError):
+        log.info("contradictions of %s not kept (generation replaced meanwhile?)", gen.name)
+    return table, layers
 
 
 # ----------------------------------------------------------------------------------------------- find
+
+
+@contextmanager
+def _few_threads(n_texts: int) -> Iterator[None]:
+    """Encode a short query on one torch thread: for a few paragraphs more threads only wait on each other,
+    and on a busy machine they wait long (one paragraph: 27 ms on one thread, 550 ms on two, measured on a
+    2-core machine running another torch job). Nothing changes when torch is not loaded (a fake encoder)."""
+    torch = sys.modules.get("torch")
+    if torch is None or n_texts > 8:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1111,7 +1220,8 @@ class LivingIndex:
             raise IndexModelError(
                 f"the index holds vectors of model {self.model}; the query was embedded with {encoder.name}"
             )
-        queries = encode_in_order(encoder, paragraphs)
+        with _few_threads(len(paragraphs)):
+            queries = encode_in_order(encoder, paragraphs)
         if queries.shape[1] != self.dim:
             raise IndexModelError(
                 f"model {encoder.name} gives {queries.shape[1]}-d vectors; the index holds {self.dim}-d"

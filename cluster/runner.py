@@ -45,12 +45,12 @@ class RunOptions:
         )
 
 
-def _nli(options: RunOptions) -> NLIScorer | None:
+def choose_nli(nli_model: str | None = None, use_nli: bool = True) -> NLIScorer | None:
     """The NLI layer to use: the one asked for (an error if it cannot load), else the shipped one if present."""
-    if not options.use_nli:
+    if not use_nli:
         return None
-    if options.nli_model is not None:
-        return load_nli(options.nli_model)
+    if nli_model is not None:
+        return load_nli(nli_model)
     if (default_nli_path() / "model.onnx").is_file():
         return load_nli(None)
     log.warning("no NLI model at %s: contradictions from the detail layer alone", default_nli_path())
@@ -81,7 +81,9 @@ def run_corpus(
         if options.use_cache
         else None
     )
-    result: Result = run(corpus.documents, encoder, settings, cache, progress, nli=_nli(options))
+    result: Result = run(
+        corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli)
+    )
     if cache is not None and result.stats.get("embedded", 0):
         cache.save()
     data = manifest(
