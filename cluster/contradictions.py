@@ -321,6 +321,8 @@ class Quantity:
     unit: str
     hedged: bool
     span: Span
+    bound: str = ""  # "lower" (at least 12), "upper" (up to 12), "approx" (about 12) or "" (exact)
+    event: str = ""  # event class of a count: "die" for "12 people died", "" when none is near
 
 
 def _parse_number(tok: str) -> float | None:
@@ -382,7 +384,11 @@ def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | No
     if first.text.lower() == "one" and unit in {"", "of"}:
         return None, j
     hedged = _hedged(toks, i)
-    return Quantity(value, unit, hedged, _span(text, first.start, end)), j
+    bound = _bound(toks, i) if hedged else ""
+    event = _event_class(toks, i, j)
+    if unit in _DURATION_MINUTES:  # "four hours" and "90 minutes" are both durations
+        value, unit = value * _DURATION_MINUTES[unit], "duration"
+    return Quantity(value, unit, hedged, _span(text, first.start, end), bound, event), j
 
 
 def _unit(toks: list[_Token], i: int, j: int, first: str, backwards: bool = True) -> str:
@@ -413,30 +419,192 @@ def _hedged(toks: list[_Token], i: int) -> bool:
     return bool(before & _HEDGES)
 
 
-def _number_conflicts(a: str, b: str) -> list[Conflict]:
-    qa = [q for q in quantities(a) if q.unit]
-    qb = [q for q in quantities(b) if q.unit]
+_LOWER_BOUNDS = (
+    ("at", "least"),
+    ("more", "than"),
+    ("upwards", "of"),
+    ("in", "excess", "of"),
+    ("over",),
+    ("exceeding",),
+)
+_UPPER_BOUNDS = (
+    ("up", "to"),
+    ("at", "most"),
+    ("fewer", "than"),
+    ("less", "than"),
+    ("under",),
+    ("nearly",),
+    ("almost",),
+)
+
+
+def _bound(toks: list[_Token], i: int) -> str:
+    """``lower``, ``upper`` or ``approx``: how the hedge before number ``i`` qualifies it."""
+    before = tuple(t.text.lower() for t in toks[max(0, i - 3) : i])
+    for kind, phrases in (("lower", _LOWER_BOUNDS), ("upper", _UPPER_BOUNDS)):
+        if any(before[-len(ph) :] == ph for ph in phrases):
+            return kind
+    return "approx"
+
+
+# Durations, in minutes, so that "about four hours" and "about 90 minutes" can be compared.
+_DURATION_MINUTES = {
+    "second": 1 / 60,
+    "sec": 1 / 60,
+    "minute": 1.0,
+    "min": 1.0,
+    "hour": 60.0,
+    "hr": 60.0,
+    "day": 1440.0,
+    "week": 10080.0,
+    "month": 43830.0,
+    "year": 525960.0,
+}
+# Event words of a count: "12 people died", "40 people were killed", "the death toll rose to 40".
+_EVENT_CLASSES = {
+    **dict.fromkeys(
+        [
+            "died",
+            "die",
+            "dies",
+            "dead",
+            "death",
+            "deaths",
+            "killed",
+            "kill",
+            "kills",
+            "killing",
+            "fatalities",
+            "fatality",
+            "toll",
+            "perished",
+            "lives",
+        ],
+        "die",
+    ),
+    **dict.fromkeys(["injured", "injuring", "injuries", "injury", "wounded", "wounding", "hurt"], "injure"),
+    **dict.fromkeys(["missing", "unaccounted"], "missing"),
+    **dict.fromkeys(["arrested", "arrests", "detained", "detentions"], "arrest"),
+    **dict.fromkeys(["evacuated", "evacuation", "displaced", "homeless"], "evacuate"),
+    **dict.fromkeys(["rescued", "rescue"], "rescue"),
+}
+_EVENT_BREAK = _words(", ; : . but and or while whereas because although")
+
+
+def _event_class(toks: list[_Token], i: int, j: int) -> str:
+    """The event class of the count at tokens ``i:j``: an event word at most four tokens after
+    it (``12 people died``, ``40 people were killed``) or before it (``killed 40``, ``death toll
+    rose to 40``), within the same clause."""
+    for k in range(j, min(len(toks), j + 4)):
+        w = toks[k].text.lower()
+        if w in _EVENT_CLASSES:
+            return _EVENT_CLASSES[w]
+        if w in _EVENT_BREAK:
+            break
+    for k in range(i - 1, max(-1, i - 5), -1):
+        w = toks[k].text.lower()
+        if w in _EVENT_CLASSES:
+            return _EVENT_CLASSES[w]
+        if w in _EVENT_BREAK:
+            break
+    return ""
+
+
+def _event_key(q: Quantity) -> tuple[str, str] | None:
+    """``(counted noun, event class)`` of a count with an event word, else ``None``; a count
+    whose unit is the event word itself (``40 dead``) or a verb before it counts people."""
+    if not q.event:
+        return None
+    unit = q.unit
+    if (
+        not unit
+        or unit in _EVENT_CLASSES
+        or _CANONICAL.get(unit) in {"die", "injure"}
+        or unit in {"die", "injure"}
+        or unit.endswith("ed")
+        or unit in {"rose", "stood", "hit", "reached", "climbed"}
+    ):
+        unit = "person"
+    return unit, q.event
+
+
+def _number_verdict(x: Quantity, y: Quantity, event_keyed: bool) -> float | None:
+    """The conflict score of two numbers of the same thing, or ``None`` when both can be true.
+
+    Approximate numbers (``about``) may differ by up to 25%. A bound (``at least 12``) is
+    consistent with any number on its side (``40``); that is still worth a look (0.6) when both
+    count the victims of one event, and no conflict otherwise.
+    """
+    big = max(abs(x.value), abs(y.value), 1e-9)
+    rel = abs(x.value - y.value) / big
+    if rel == 0:
+        return None
+    consistent = True
+    for p, q in ((x, y), (y, x)):
+        slack = 0.75 if q.bound == "approx" else 1.0
+        if p.bound == "lower" and q.bound != "lower" and q.value < p.value * slack:
+            consistent = False  # "at least 40" vs "12" (or "up to 12")
+        if p.bound == "upper" and q.bound != "upper" and q.value * slack > p.value:
+            consistent = False
+    if x.bound in {"lower", "upper"} or y.bound in {"lower", "upper"}:
+        if not consistent:
+            return round(0.9 * min(1.0, 0.5 + rel), 3)
+        if x.bound == y.bound and x.bound in {"lower", "upper"} and rel >= 0.25:
+            return 0.6 if event_keyed else None  # "at least 12" vs "at least 40"
+        return 0.6 if event_keyed and rel >= 0.25 else None
+    if x.bound == "approx" or y.bound == "approx" or x.hedged or y.hedged:
+        return None if rel < 0.25 else round(0.7 * min(1.0, 0.5 + rel), 3)
+    return 0.8 if event_keyed else round(0.9 * min(1.0, 0.5 + rel), 3)
+
+
+_YEAR_OF_EVENT = re.compile(
+    r"\b(?:in|since|during|until|by|of|from)\s+((?:1[89]|20)\d\d)\b"
+    r"|\b((?:1[89]|20)\d\d)(?=\s+(?:quake|earthquake|election|attack|floods?|war|crash|fire|storm)\b)",
+    re.I,
+)
+
+
+def _years(text: str) -> frozenset[str]:
+    """Years a statement dates its events to (``in 2007``, ``the 2007 quake``)."""
+    return frozenset(m.group(1) or m.group(2) for m in _YEAR_OF_EVENT.finditer(text))
+
+
+def _number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
+    """Numbers of the same thing that disagree.
+
+    On-topic statements compare numbers with the same unit (durations converted to minutes),
+    except counts of different events (``12 died`` vs ``40 injured``). Counts of the same noun
+    and event (``12 people died`` vs ``40 people were killed``) are compared even when the
+    statements share few other words.
+    """
+    if _years(a) != _years(b) and (_years(a) or _years(b)):
+        return []  # "killed 500 people in 2007" is another event than "12 people died"
+    qa, qb = quantities(a), quantities(b)
+    groups: dict[object, tuple[list[Quantity], list[Quantity]]] = {}
+    for side, qs in ((0, qa), (1, qb)):
+        for q in qs:
+            key = _event_key(q)
+            if key is not None:
+                groups.setdefault(key, ([], []))[side].append(q)
+            if on_topic and q.unit:
+                groups.setdefault(q.unit, ([], []))[side].append(q)
     out: list[Conflict] = []
-    for unit in sorted({q.unit for q in qa} & {q.unit for q in qb}):
-        va = [q for q in qa if q.unit == unit]
-        vb = [q for q in qb if q.unit == unit]
-        if {q.value for q in va} & {q.value for q in vb}:
+    seen: set[tuple[int, int]] = set()
+    for key in sorted(groups, key=str):
+        va, vb = groups[key]
+        event_keyed = isinstance(key, tuple)
+        pairs = [(x, y) for x in va for y in vb if event_keyed or not (x.event and y.event and x.event != y.event)]
+        if not pairs or any(abs(x.value - y.value) < 1e-9 for x, y in pairs):
             continue
-        x, y = min(((x, y) for x in va for y in vb), key=lambda p: abs(p[0].value - p[1].value))
-        rel = abs(x.value - y.value) / max(abs(x.value), abs(y.value), 1e-9)
-        hedged = x.hedged or y.hedged
-        if hedged and rel < 0.2:
+        x, y = min(pairs, key=lambda p: abs(p[0].value - p[1].value))
+        if (x.span.start, y.span.start) in seen:
             continue
-        score = (0.7 if hedged else 0.9) * min(1.0, 0.5 + rel)
-        out.append(
-            Conflict(
-                "number",
-                round(score, 3),
-                x.span,
-                y.span,
-                f"'{x.span.text}' vs '{y.span.text}' ({unit})",
-            )
-        )
+        score = _number_verdict(x, y, event_keyed)
+        if score is None:
+            continue
+        seen.add((x.span.start, y.span.start))
+        label = " ".join(key) if isinstance(key, tuple) else key
+        out.append(Conflict("number", score, x.span, y.span, f"'{x.span.text}' vs '{y.span.text}' ({label})"))
     return out
 
 
@@ -505,14 +673,42 @@ def _date_values(kind: str, text: str) -> list[tuple[str, Span]]:
     return out
 
 
+_TIME_WORDS = _words("morning afternoon evening night day early late last next this a.m. p.m. am pm")
+
+
+def _date_anchor(text: str, span: Span) -> frozenset[str]:
+    """What a date is attached to: the lower-case content words in the six tokens before it,
+    within its clause (``announced on Tuesday`` -> {announc}; ``would meet in New York on
+    Friday`` -> {meet}). Capitalised words (names, places) and time words do not count."""
+    toks = _tokens(text[: span.start])
+    words: set[str] = set()
+    for t in reversed(toks[-6:]):
+        w = t.text.lower()
+        if w in _CLAUSE_BREAK:
+            break
+        if t.text[0].isalpha() and t.text[0].islower() and w not in _STOPWORDS and w not in _TIME_WORDS:
+            words.add(_stem(_norm(w)))
+    return frozenset(words)
+
+
 def _date_conflicts(a: str, b: str) -> list[Conflict]:
+    """Different dates given for the same event.
+
+    Dates are compared only when they hang off the same words (``took place on Tuesday`` vs
+    ``took place on Thursday``), or when one of them hangs off none (``On Tuesday, ...``): a
+    date the news was announced and a date a meeting will happen are not a conflict.
+    """
     out: list[Conflict] = []
     for kind in _DATE_PATTERNS:
         da, db = _date_values(kind, a), _date_values(kind, b)
         if not da or not db or {v for v, _ in da} & {v for v, _ in db}:
             continue
-        (_, sa), (_, sb) = da[0], db[0]
-        out.append(Conflict("date", 0.8, sa, sb, f"{kind.replace('_', ' ')} '{sa.text}' vs '{sb.text}'"))
+        for (_, sa), (_, sb) in ((x, y) for x in da for y in db):
+            anchor_a, anchor_b = _date_anchor(a, sa), _date_anchor(b, sb)
+            if anchor_a and anchor_b and not anchor_a & anchor_b:
+                continue
+            out.append(Conflict("date", 0.8, sa, sb, f"{kind.replace('_', ' ')} '{sa.text}' vs '{sb.text}'"))
+            break
     return out
 
 
@@ -707,6 +903,94 @@ def _antonym_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[C
     return []
 
 
+# Opposite claim predicates, as (lemmatised) word sequences, on top of the antonyms above
+# (confirmed/denied, approved/rejected, rose/fell, won/lost, guilty/innocent, legal/illegal ...).
+# A flip counts only when the two predicates share a content word nearby ("exceeded its
+# authority" vs "within its authority").
+_CLAIM_PAIRS: tuple[tuple[str, str], ...] = (
+    ("exceed", "within"),
+    ("beyond", "within"),
+    ("outside", "within"),
+    ("uphold", "strike down"),
+    ("uphold", "overturn"),
+    ("uphold", "reverse"),
+    ("uphold", "quash"),
+    ("lawful", "unlawful"),
+    ("constitutional", "unconstitutional"),
+    ("valid", "invalid"),
+    ("above", "below"),
+    ("ahead", "behind"),
+    ("guilty", "not guilty"),
+    ("accurate", "inaccurate"),
+    ("responsible", "not responsible"),
+)
+_CLAIM_LEMMAS = {
+    "exceeded": "exceed",
+    "exceeds": "exceed",
+    "exceeding": "exceed",
+    "upheld": "uphold",
+    "upholds": "uphold",
+    "struck": "strike",
+    "strikes": "strike",
+    "overturned": "overturn",
+    "overturns": "overturn",
+    "reversed": "reverse",
+    "quashed": "quash",
+}
+
+
+def _claim_lemma(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    return _CLAIM_LEMMAS.get(w, _lemma(w))
+
+
+def _find_phrase(lemmas: list[str], phrase: tuple[str, ...]) -> list[int]:
+    n = len(phrase)
+    return [i for i in range(len(lemmas) - n + 1) if tuple(lemmas[i : i + n]) == phrase]
+
+
+def _claim_context(toks: list[_Token], i: int, n: int, window: int = 4) -> set[str]:
+    """What a predicate is about: content words within ``window`` tokens after it, in its clause
+    (``exceeded its authority`` -> {authority}). The subject before it is often shared by the
+    whole story, so it does not count."""
+    words: set[str] = set()
+    for k in range(i + n, min(len(toks), i + n + window)):
+        w = toks[k].text.lower()
+        if w in _CLAUSE_BREAK:
+            break
+        if toks[k].text[0].isalpha() and w not in _STOPWORDS and w not in _NEGATIONS:
+            words.add(_norm(w))
+    return words
+
+
+def _claim_flips(a: str, b: str) -> list[Conflict]:
+    """Opposite predicates about the same thing: ``exceeded its authority`` vs ``acted within
+    its authority``, ``upheld the ban`` vs ``struck down the ban``."""
+    ta, tb = _tokens(a), _tokens(b)
+    la, lb = [_claim_lemma(t.text) for t in ta], [_claim_lemma(t.text) for t in tb]
+    for x, y in _CLAIM_PAIRS:
+        px, py = tuple(x.split()), tuple(y.split())
+        for (p, q), (toks_1, toks_2, lem_1, lem_2, s1, s2) in (
+            ((px, py), (ta, tb, la, lb, a, b)),
+            ((py, px), (tb, ta, lb, la, b, a)),
+        ):
+            for i in _find_phrase(lem_1, p):
+                if _find_phrase(lem_2, p) and (q[0] != "not"):
+                    continue  # both sides say the same thing somewhere
+                for j in _find_phrase(lem_2, q):
+                    if (_negated(toks_1, i) is None) != (_negated(toks_2, j) is None) and q[0] != "not":
+                        continue
+                    shared = _claim_context(toks_1, i, len(p)) & _claim_context(toks_2, j, len(q))
+                    if not shared:
+                        continue
+                    span_1 = _span(s1, toks_1[i].start, toks_1[i + len(p) - 1].end)
+                    span_2 = _span(s2, toks_2[j].start, toks_2[j + len(q) - 1].end)
+                    sa, sb = (span_1, span_2) if s1 is a else (span_2, span_1)
+                    about = ", ".join(sorted(shared))
+                    return [Conflict("claim", 0.7, sa, sb, f"opposite claims '{sa.text}' vs '{sb.text}' ({about})")]
+    return []
+
+
 def _negation_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[Conflict]:
     index_b: dict[str, int] = {}
     for j, t in enumerate(tb):
@@ -755,12 +1039,159 @@ def _entity_conflicts(a: str, b: str) -> list[Conflict]:
         if not (_is_name(xa) and _is_name(xb)):
             continue
         name_a, name_b = a[xa[0].start : xa[-1].end], b[xb[0].start : xb[-1].end]
-        if name_a.lower() in b.lower() or name_b.lower() in a.lower():
+        if name_a.lower() in b.lower() or name_b.lower() in a.lower() or same_name(name_a, name_b):
             continue
         context = la[max(0, i1 - 2) : i1]
         score = 0.4 if set(context) & _ATTRIBUTION else 0.6
         sa, sb = _span(a, xa[0].start, xa[-1].end), _span(b, xb[0].start, xb[-1].end)
         return [Conflict("entity", score, sa, sb, f"'{sa.text}' vs '{sb.text}' in the same place")]
+    return []
+
+
+def _edit_distance(x: str, y: str) -> int:
+    prev = list(range(len(y) + 1))
+    for i, cx in enumerate(x, 1):
+        cur = [i]
+        for j, cy in enumerate(y, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (cx != cy)))
+        prev = cur
+    return prev[-1]
+
+
+_TRANSLIT = (("ph", "f"), ("kh", "h"), ("ck", "k"), ("ey", "i"), ("ei", "i"), ("ii", "i"), ("y", "i"), ("oo", "u"))
+
+
+def _translit(word: str) -> str:
+    w = word.lower()
+    for x, y in _TRANSLIT:
+        w = w.replace(x, y)
+    return w
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two names are spellings of one name: word by word equal, or the same first letter
+    and at most two edits apart (``Sergey``/``Sergei``, ``Mohammed``/``Muhammad``), or equal after
+    common transliteration variants."""
+    wa = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", a)]
+    wb = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", b)]
+    if not wa or len(wa) != len(wb):
+        return False
+    for x, y in zip(wa, wb, strict=True):
+        x, y = x.lower(), y.lower()
+        if x == y or _translit(x) == _translit(y):
+            continue
+        if x[0] != y[0] or min(len(x), len(y)) < 4 or _edit_distance(x, y) > 2:
+            return False
+    return True
+
+
+# Roles a person holds: the same role of the same organisation given to two people is a conflict.
+_ROLES: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(r.split())
+            for r in (
+                "chief executive officer",
+                "chief executive",
+                "chief financial officer",
+                "chief operating officer",
+                "ceo",
+                "cfo",
+                "spokesman",
+                "spokeswoman",
+                "spokesperson",
+                "president",
+                "vice president",
+                "prime minister",
+                "foreign minister",
+                "defence minister",
+                "defense minister",
+                "interior minister",
+                "finance minister",
+                "health minister",
+                "minister",
+                "secretary of state",
+                "secretary",
+                "chairman",
+                "chairwoman",
+                "chair",
+                "director",
+                "managing director",
+                "governor",
+                "mayor",
+                "police chief",
+                "chief",
+                "coach",
+                "manager",
+                "founder",
+                "judge",
+                "ambassador",
+                "head",
+                "leader",
+                "commander",
+                "general",
+                "attorney general",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def _name_tokens(toks: Sequence[_Token]) -> bool:
+    return bool(toks) and all(
+        t.text[0].isupper() and t.text[0].isalpha() and t.text.lower() not in _STOPWORDS for t in toks
+    )
+
+
+def _roles(text: str) -> list[tuple[tuple[str, str], Span]]:
+    """``((organisation, role), name span)`` for "ORG ROLE First Last" and "First Last, ORG's ROLE"."""
+    toks = _tokens(text)
+    low = [t.text.lower().replace("’", "'") for t in toks]
+    out: list[tuple[tuple[str, str], Span]] = []
+    i = 1
+    while i < len(toks):
+        role = next((r for r in _ROLES if tuple(low[i : i + len(r)]) == r), None)
+        if role is None:
+            i += 1
+            continue
+        j = i + len(role)
+        qual = low[i - 1].removesuffix("'s").removesuffix("'")
+        if not toks[i - 1].text[0].isalpha() or qual in _STOPWORDS or qual in _NEGATIONS:
+            i = j
+            continue
+        key = (qual, " ".join(role))
+        # "Brightwell chief executive Laura Simmons"
+        k = j
+        while k < len(toks) and k - j < 3 and _name_tokens(toks[k : k + 1]):
+            k += 1
+        if k > j:
+            out.append((key, _span(text, toks[j].start, toks[k - 1].end)))
+        # "Daniel Okafor, Brightwell's chief executive"
+        elif i >= 3 and toks[i - 2].text == ",":
+            m = i - 2
+            while m > 0 and i - 2 - m < 3 and _name_tokens(toks[m - 1 : m]):
+                m -= 1
+            if m < i - 2:
+                out.append((key, _span(text, toks[m].start, toks[i - 3].end)))
+        i = j
+    return out
+
+
+def _role_conflicts(a: str, b: str) -> list[Conflict]:
+    """One organisation's role (``Brightwell chief executive``) given to two different people."""
+    rb = _roles(b)
+    for key, sa in _roles(a):
+        for key_b, sb in rb:
+            if key != key_b:
+                continue
+            wa, wb = set(sa.text.lower().split()), set(sb.text.lower().split())
+            if wa & wb or same_name(sa.text, sb.text) or sa.text.lower() in b.lower() or sb.text.lower() in a.lower():
+                continue
+            if any(same_name(x, y) for x in wa for y in wb):
+                continue
+            return [Conflict("entity", 0.7, sa, sb, f"{key[0]} {key[1]}: '{sa.text}' vs '{sb.text}'")]
     return []
 
 
@@ -778,9 +1209,11 @@ def detail_conflicts(a: str, b: str, min_overlap: float = 0.3, min_shared: int =
     if not isinstance(a, str) or not isinstance(b, str):
         raise ValueError("a and b must be str")
     if not same_topic(a, b, min_overlap, min_shared):
-        return []
+        return sorted(_number_conflicts(a, b, on_topic=False), key=lambda c: -c.score)
     found = _number_conflicts(a, b) + _date_conflicts(a, b) + _negation_conflicts(a, b)
-    found += _entity_conflicts(a, b)
+    found += _role_conflicts(a, b) or _entity_conflicts(a, b)
+    if not any(c.kind == "negation" for c in found):
+        found += _claim_flips(a, b)
     return sorted(found, key=lambda c: -c.score)
 
 

@@ -16,6 +16,7 @@ from cluster.contradictions import (
     detail_conflicts,
     load_nli,
     quantities,
+    same_name,
     score_statement_pair,
     split_sentences,
 )
@@ -266,3 +267,77 @@ def test_score_stance_points_at_the_refuting_sentence() -> None:
     asserting = score_stance("Woman has a third breast implanted", article)
     refuting = score_stance("The third breast story is a hoax", article)
     assert asserting.label == "disagree" and refuting.label == "agree"
+
+
+# --- seed-corpus cases: units, event counts, roles, claims, name variants, event-anchored dates --
+
+
+def test_durations_in_different_units_are_converted() -> None:
+    a = "Kerry and Putin talked for about four hours at the Kremlin, officials from both sides said."
+    b = "The meeting between Kerry and Putin lasted about 90 minutes, a Kremlin spokesman said."
+    found = detail_conflicts(a, b)
+    assert [c.kind for c in found] == ["number"]
+    assert (found[0].span_a.text, found[0].span_b.text) == ("four", "90")
+    # the same duration in other units, or within the hedge tolerance, is no conflict
+    assert kinds("The talks lasted about two hours in Moscow.", "The talks lasted about 120 minutes in Moscow.") == []
+    assert kinds("The talks lasted about two hours in Moscow.", "The talks lasted about 110 minutes in Moscow.") == []
+
+
+def test_counts_of_the_same_event_compare_despite_low_overlap() -> None:
+    a = "At least 12 people died, according to Peru's civil defence institute, most of them near the epicentre."
+    b = "Local officials said 40 people were killed in the quake, most of them in collapsed adobe houses."
+    found = detail_conflicts(a, b)
+    assert [c.kind for c in found] == ["number"]
+    assert found[0].score == pytest.approx(0.6)  # a lower bound: consistent, but worth a look
+    exact = detail_conflicts("Officials said 12 people died in the town.", "Rescuers said 40 people were killed there.")
+    assert [c.score for c in exact] == [pytest.approx(0.8)]
+    # other events, other years, and a lower bound contradicted by a smaller exact count
+    assert kinds("At least 12 people died in the quake.", "Officials said 40 people were injured there.") == []
+    assert kinds("At least 12 people died on Monday.", "A quake in 2007 killed more than 500 people.") == []
+    strong = detail_conflicts("At least 40 people died in the quake.", "Officials said 12 people were killed.")
+    assert strong and strong[0].score > 0.8
+
+
+def test_same_role_given_to_two_people() -> None:
+    a = "The recall was announced by Brightwell chief executive Laura Simmons at a news conference in Chicago."
+    b = "The recall was announced by Daniel Okafor, Brightwell's chief executive, at a news conference in Chicago."
+    found = detail_conflicts(a, b)
+    assert [c.kind for c in found] == ["entity"]
+    assert (found[0].span_a.text, found[0].span_b.text) == ("Laura Simmons", "Daniel Okafor")
+    same = "The recall was announced by Laura Simmons, Brightwell's chief executive, at a news conference in Chicago."
+    assert kinds(a, same) == []
+
+
+def test_claim_antonyms_aligned_on_shared_context() -> None:
+    a = "The court found that the city had exceeded its authority when it imposed the ban."
+    b = "The court found that the city had acted within its authority when it imposed the ban."
+    found = detail_conflicts(a, b)
+    assert [c.kind for c in found] == ["claim"]
+    assert (found[0].span_a.text, found[0].span_b.text) == ("exceeded", "within")
+    upheld = detail_conflicts(
+        "The appeals court upheld the ban on Monday.", "The appeals court struck down the ban on Monday."
+    )
+    assert [c.kind for c in upheld] == ["claim"]
+    # opposite words about different things are not a claim flip
+    assert (
+        kinds("The court said the city exceeded its budget last year.", "The court said the city acted within hours.")
+        == []
+    )
+
+
+def test_spelling_variants_of_a_name_are_the_same_entity() -> None:
+    a = "Kerry met Foreign Minister Sergey Lavrov in Moscow on Tuesday."
+    b = "Kerry met Foreign Minister Sergei Lavrov in Moscow on Tuesday."
+    assert kinds(a, b) == []
+    assert same_name("Mohammed", "Muhammad") and same_name("Sergey Lavrov", "Sergei Lavrov")
+    assert not same_name("Paris", "Lyon") and not same_name("Laura Simmons", "Daniel Okafor")
+
+
+def test_dates_of_different_events_do_not_conflict() -> None:
+    a = "But Lavrov, after his meeting with Kerry, announced on Tuesday the Syria group meeting would take place."
+    b = "Lavrov said the Syria group, which brings together 17 countries, would meet in New York on Friday."
+    assert kinds(a, b) == []
+    # the same event on two days still conflicts
+    assert kinds(
+        "The quake struck at 4:12 a.m. local time on Thursday.", "The quake hit at 4:12 a.m. local time on Wednesday."
+    ) == ["date"]
