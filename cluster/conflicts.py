@@ -52,7 +52,8 @@ class ContradictionParams:
     min_score: float = 0.5  # detail conflicts from here
     nli_threshold: float = 0.9  # an NLI-only "claim" from here
     max_sentences: int = 12  # per paragraph
-    max_nli_pairs: int = 4000  # NLI budget per run: the most overlapping candidates first
+    max_nli_pairs: int = 300  # NLI budget per run (two directions each): the most overlapping candidates first
+    max_paragraph_pairs: int = 2000  # candidate paragraph pairs per run, the most similar first
     min_cosine: float = 0.5  # paragraphs of one story this similar are compared sentence by sentence
     max_story_texts: int = 3000
 
@@ -65,18 +66,24 @@ class ContradictionParams:
 
 
 def story_text_pairs(
-    paragraphs: pl.DataFrame, story_of_doc: np.ndarray, vectors: np.ndarray, min_cosine: float, max_texts: int
+    paragraphs: pl.DataFrame,
+    story_of_doc: np.ndarray,
+    vectors: np.ndarray,
+    min_cosine: float,
+    max_texts: int,
+    max_pairs: int = 2000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of distinct texts of one story with cosine >= ``min_cosine`` (left < right).
 
     One product per story of its own texts: the cost grows with the square of a story's size, not of the
-    corpus; a story of more than ``max_texts`` texts is skipped (its copies are still compared through the
-    neighbour pairs).
+    corpus; a story of more than ``max_texts`` texts is skipped. At most ``max_pairs`` pairs, the most
+    similar, are kept: the cost of the stage is bounded whatever the corpus.
     """
     content = paragraphs.filter(pl.col("text_id").is_not_null()).select("doc_id", "text_id")
     stories = pl.DataFrame({"doc_id": np.arange(len(story_of_doc)), "story_id": story_of_doc})
     per_story = content.join(stories, on="doc_id").group_by("story_id").agg(pl.col("text_id").unique().sort())
     lefts, rights = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    scores = [np.zeros(0, dtype=np.float32)]
     for texts in per_story["text_id"].to_list():
         if len(texts) < 2 or len(texts) > max_texts:
             continue
@@ -85,7 +92,10 @@ def story_text_pairs(
         a, b = np.nonzero(np.triu(sims >= min_cosine, k=1))
         lefts.append(ids[a])
         rights.append(ids[b])
-    return np.concatenate(lefts), np.concatenate(rights)
+        scores.append(sims[a, b])
+    left, right, score = np.concatenate(lefts), np.concatenate(rights), np.concatenate(scores)
+    keep = np.sort(np.argsort(-score, kind="stable")[:max_pairs])  # the most similar pairs first, order kept
+    return left[keep], right[keep]
 
 
 def candidate_paragraphs(
@@ -120,7 +130,9 @@ def find_contradictions(
     params: ContradictionParams = ContradictionParams(),
 ) -> pl.DataFrame:
     """The contradictions table (schema ``CONTRADICTIONS``), strongest first."""
-    left, right = story_text_pairs(paragraphs, story_of_doc, vectors, params.min_cosine, params.max_story_texts)
+    left, right = story_text_pairs(
+        paragraphs, story_of_doc, vectors, params.min_cosine, params.max_story_texts, params.max_paragraph_pairs
+    )
     candidates = candidate_paragraphs(paragraphs, story_of_doc, left, right)
     if candidates.is_empty():
         return pl.DataFrame(schema=CONTRADICTIONS)

@@ -62,3 +62,19 @@ def test_seed_article_debris_is_boilerplate(results: Path) -> None:
     flagged = set(paras.filter(pl.col("is_boilerplate"))["text"])
     assert flagged == {"Share", "Advertisement", "KERRY PUTIN RUSSIA"}
     assert paras.filter(~pl.col("is_boilerplate")).height == 17
+
+
+def test_every_planted_contradiction_is_found_with_few_false_flags(results: Path) -> None:
+    found = pl.read_parquet(results / "contradictions.parquet")
+    pairs = {frozenset((r["sentence_a"], r["sentence_b"])): r["story_id"] for r in found.to_dicts()}
+    planted = pl.read_csv(ROOT / "tests" / "data" / "seed_contradictions.csv")
+    for row in planted.to_dicts():
+        assert frozenset((row["sentence_a"], row["sentence_b"])) in pairs, row
+    extra = found.filter(
+        ~pl.struct("sentence_a", "sentence_b").map_elements(
+            lambda s: frozenset((s["sentence_a"], s["sentence_b"]))
+            in {frozenset((r["sentence_a"], r["sentence_b"])) for r in planted.to_dicts()},
+            return_dtype=pl.Boolean,
+        )
+    )
+    assert (extra.group_by("story_id").len()["len"] <= 1).all()
