@@ -27,7 +27,7 @@ OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder for the
 Format = Annotated[str, typer.Option("--format", help="Table format: parquet, csv or jsonl.")]
 Model = Annotated[
     str | None,
-    typer.Option(help="Local sentence-transformers folder or cached model name [default: packaged all-MiniLM-L6-v2]."),
+    typer.Option(help="Local sentence-transformers folder or cached model name (default: packaged all-MiniLM-L6-v2)."),
 ]
 TextCol = Annotated[str, typer.Option("--text-col", help="Column holding the article text.")]
 IdCol = Annotated[str, typer.Option("--id-col", help="Column holding the article id.")]
@@ -45,6 +45,11 @@ MinShare = Annotated[
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage to stderr.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+NliModel = Annotated[
+    str | None,
+    typer.Option("--nli-model", help="NLI folder (ONNX or CrossEncoder) for contradictions (default: shipped model)."),
+]
+NoNli = Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")]
 
 DEFAULT_CORPUS = Path("seeds")
 
@@ -88,11 +93,8 @@ def run(
     strict: Strict = False,
     threshold: Threshold = 0.90,
     min_share: MinShare = 0.5,
-    nli_model: Annotated[
-        str | None,
-        typer.Option("--nli-model", help="NLI folder (ONNX or CrossEncoder) for contradictions [default: shipped]."),
-    ] = None,
-    no_nli: Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")] = False,
+    nli_model: NliModel = None,
+    no_nli: NoNli = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:

@@ -16,7 +16,7 @@ from cli.console import out, user_errors
 def calibrate(
     results: Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")],
     threshold: Annotated[
-        float | None, typer.Option(min=-1.0, max=1.0, help="Threshold to look around [default: the run's].")
+        float | None, typer.Option(min=-1.0, max=1.0, help="Threshold to look around (default: the run's).")
     ] = None,
     n: Annotated[int, typer.Option("-n", min=1, help="Pairs to show on each side of the threshold.")] = 5,
     sweep_from: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Lowest threshold of the sweep.")] = 0.80,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cli.app import NliModel, NoNli
 from cli.console import out, user_errors
 
 app = typer.Typer(help="Score stories or pair decisions against gold labels.", no_args_is_help=True)
@@ -79,8 +80,8 @@ def pairs(
         str,
         typer.Option(help="duplicate (label 1 = same passage/paraphrase) or contradiction (label 1 = contradicts)."),
     ] = "duplicate",
-    nli_model: Annotated[str | None, typer.Option("--nli-model", help="NLI folder [default: shipped].")] = None,
-    no_nli: Annotated[bool, typer.Option("--no-nli", help="Detail layer alone (contradiction task).")] = False,
+    nli_model: NliModel = None,
+    no_nli: NoNli = False,
     as_json: AsJson = False,
 ) -> None:
     """Precision, recall, F1 and accuracy of our pair decision, and the best threshold on this file."""
@@ -106,8 +107,8 @@ def pairs(
 def contradict(
     statement: Annotated[str, typer.Argument(help="A statement.")],
     other: Annotated[str, typer.Argument(help="Another statement, or a whole article (its sentences are compared).")],
-    nli_model: Annotated[str | None, typer.Option("--nli-model", help="NLI folder [default: shipped].")] = None,
-    no_nli: Annotated[bool, typer.Option("--no-nli", help="Detail layer alone.")] = False,
+    nli_model: NliModel = None,
+    no_nli: NoNli = False,
     as_json: AsJson = False,
 ) -> None:
     """Do two statements contradict? Shows the kind, a score in [0, 1] and the conflicting spans."""

@@ -16,6 +16,8 @@ from cli.app import (
     IdCol,
     MinShare,
     Model,
+    NliModel,
+    NoNli,
     OutDir,
     PublishedCol,
     Quiet,
@@ -51,11 +53,8 @@ def build(
     strict: Strict = False,
     threshold: Threshold = 0.90,
     min_share: MinShare = 0.5,
-    nli_model: Annotated[
-        str | None,
-        typer.Option("--nli-model", help="NLI folder (ONNX or CrossEncoder) for contradictions [default: shipped]."),
-    ] = None,
-    no_nli: Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")] = False,
+    nli_model: NliModel = None,
+    no_nli: NoNli = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
