@@ -414,19 +414,12 @@ class _StoryMemory:
         self.fingerprints, self.doc_vectors, self.scores = prints, doc_vectors, cand.select("doc_a", "doc_b", "score")
         # the rest is cluster.stories.story_edges and build_stories, from the scored candidates on
         knn = cand.select("doc_a", "doc_b", pl.col("score").alias("weight"))
-        parts = [knn.filter(pl.col("weight") >= params.threshold)]
-        if params.passage_weight > 0:
-            shared = stories_mod.passage_edges(
-                paragraphs, min_share=params.min_passage_share, max_docs_per_passage=params.max_docs_per_passage
-            ).with_columns(pl.col("weight") * params.passage_weight)
-            parts.append(shared)
-        edges = (
-            pl.concat(parts)
-            .group_by("doc_a", "doc_b")
-            .agg(pl.col("weight").sum())
-            .filter(pl.col("weight") > 0)
-            .sort("doc_a", "doc_b")
-            .cast(stories_mod.EDGE_SCHEMA)  # type: ignore[arg-type]
+        edges = stories_mod.with_passage_edges(
+            knn.filter(pl.col("weight") >= params.threshold),
+            paragraphs,
+            params.passage_weight,
+            params.min_passage_share,
+            params.max_docs_per_passage,
         )
         return stories_mod.cluster_stories(
             n_docs, edges, resolution=params.resolution, seed=params.seed, quality=params.quality

@@ -350,7 +350,20 @@ def story_edges(
         cand = knn_edges(doc_vectors, k=k, threshold=-1.0)
         score = paragraph_match(vectors, paragraphs, cand["doc_a"].to_numpy(), cand["doc_b"].to_numpy())
         knn = cand.with_columns(weight=pl.Series(score)).filter(pl.col("weight") >= threshold)
-    parts = [knn]
+    edges = with_passage_edges(knn, paragraphs, passage_weight, min_passage_share, max_docs_per_passage)
+    logger.debug("story graph: %d similarity edges, %d edges in all", knn.height, edges.height)
+    return edges
+
+
+def with_passage_edges(
+    knn: pl.DataFrame,
+    paragraphs: pl.DataFrame,
+    passage_weight: float,
+    min_passage_share: float,
+    max_docs_per_passage: int,
+) -> pl.DataFrame:
+    """Similarity edges plus shared-passage edges (weighted by ``passage_weight``), summed per article pair."""
+    parts = [knn.select("doc_a", "doc_b", "weight")]
     if passage_weight > 0:
         shared = passage_edges(
             paragraphs, min_share=min_passage_share, max_docs_per_passage=max_docs_per_passage
@@ -363,7 +376,6 @@ def story_edges(
         .filter(pl.col("weight") > 0)
         .sort("doc_a", "doc_b")
     )
-    logger.debug("story graph: %d similarity edges, %d edges in all", knn.height, edges.height)
     return edges.cast(EDGE_SCHEMA)  # type: ignore[arg-type]
 
 
