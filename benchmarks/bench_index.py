@@ -33,23 +33,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import data_dir, write_result  # noqa: E402
+from benchmarks.common import data_dir, meminfo_ram_gb, write_result  # noqa: E402
 from cluster.index import IndexParams, build_index, neighbour_pairs  # noqa: E402
 from cluster.pipeline import Settings  # noqa: E402
 
 NAME = "bench_index"
 FILES = ("fnc1_unlabelled_articles.jsonl", "fnc1_stories_dev.jsonl")
 REQUIRED_RECALL = 0.99
-
-
-def meminfo_ram_gb() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return None
 
 
 # ---------------------------------------------------------------- vectors

@@ -42,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import data_dir, write_result  # noqa: E402
+from benchmarks.common import data_dir, meminfo_ram_gb, write_result  # noqa: E402
 
 NAME = "bench_speed"
 EMBED_FILE = "fnc1_stories_dev.jsonl"
@@ -52,16 +52,6 @@ DIM = 384
 REQUIRED_EMBED_RATIO = 0.90
 REQUIRED_100K_SECONDS = 60.0
 REQUIRED_EXPONENT = 1.2
-
-
-def meminfo_ram_gb() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return None
 
 
 # ---------------------------------------------------------------- (a) embedding throughput

@@ -86,6 +86,16 @@ def _ram_bytes() -> int | None:
         return None
 
 
+def meminfo_ram_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
 def machine_info() -> dict[str, Any]:
     ram = _ram_bytes()
     return {

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from cluster.errors import StoreError
+from cluster.exact import distinct_hashes
 from cluster.ingest import parse_date
 from cluster.pipeline import Settings, find_neighbours, group
 from cluster.schemas import DOCUMENTS
@@ -49,13 +50,7 @@ def load_run(results: Path) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, Set
     from cluster.embed import model_key
 
     cache = EmbeddingCache(results / "cache" / f"embeddings-{model_key(model, dim)}.npz", dim)
-    hashes = (
-        paragraphs.filter(pl.col("text_id").is_not_null())
-        .group_by("text_id")
-        .agg(pl.col("hash").first())
-        .sort("text_id")["hash"]
-        .to_list()
-    )
+    hashes = distinct_hashes(paragraphs)
     found, vectors = cache.lookup(hashes)
     if not found.all():
         raise StoreError(f"the embedding cache in {results}/cache lacks {int((~found).sum())} texts; run again first")

@@ -65,6 +65,17 @@ def distinct_texts(paragraphs: pl.DataFrame) -> list[str]:
     )
 
 
+def distinct_hashes(paragraphs: pl.DataFrame) -> list[str]:
+    """The content hash of each ``text_id``, indexed by ``text_id`` (the embedding cache's keys)."""
+    return (
+        paragraphs.filter(pl.col("text_id").is_not_null())
+        .group_by("text_id")
+        .agg(pl.col("hash").first())
+        .sort("text_id")["hash"]
+        .to_list()
+    )
+
+
 def duplicate_documents(documents: pl.DataFrame) -> pl.DataFrame:
     """Per document: whether its whole normalised text equals an earlier document's, and that one's id."""
     hashed = documents.select(

@@ -54,7 +54,7 @@ from cluster import stories as stories_mod
 from cluster.conflicts import find_contradictions
 from cluster.embed import DEFAULT_MODEL, Encoder, encode_in_order, load_encoder
 from cluster.errors import IndexFormatError, IndexLockedError, IndexModelError, Problem, StoreError
-from cluster.exact import assign_text_ids, distinct_texts, text_hash
+from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, text_hash
 from cluster.index import IndexParams, build_index
 from cluster.ingest import Columns, read_corpus
 from cluster.paragraphs import repeated_unrelated, split_paragraphs, split_text, template_reason
@@ -731,16 +731,6 @@ def _prepare(
     return assign_text_ids(flagged)
 
 
-def _text_hashes(paragraphs: pl.DataFrame) -> list[str]:
-    return (
-        paragraphs.filter(pl.col("text_id").is_not_null())
-        .group_by("text_id")
-        .agg(pl.col("hash").first())
-        .sort("text_id")["hash"]
-        .to_list()
-    )
-
-
 def _embed_missing(
     store: VectorStore,
     texts: list[str],
@@ -931,7 +921,7 @@ def _commit(
     with clock.stage("paragraphs"):
         paragraphs = _prepare(state.paragraphs, documents, dirty, settings)
         texts = distinct_texts(paragraphs)
-        hashes = _text_hashes(paragraphs)
+        hashes = distinct_hashes(paragraphs)
     with clock.stage("embed"):
         report.embedded = _embed_missing(store, texts, hashes, encoder, progress, checkpoint)
         report.from_cache = len(texts) - report.embedded

@@ -20,7 +20,7 @@ from cluster import copies as copies_mod
 from cluster.conflicts import CONTRADICTIONS, ContradictionParams, find_contradictions
 from cluster.contradictions import NLIScorer
 from cluster.embed import Encoder, encode_in_order
-from cluster.exact import assign_text_ids, distinct_texts, duplicate_documents
+from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, duplicate_documents
 from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.paragraphs import BoilerplateParams, flag_boilerplate, split_paragraphs
 from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
@@ -119,13 +119,7 @@ def embed(
 ) -> tuple[np.ndarray, int]:
     """Vectors of every distinct text (row = ``text_id``) and how many were computed (not cached)."""
     texts = distinct_texts(paragraphs)
-    hashes = (
-        paragraphs.filter(pl.col("text_id").is_not_null())
-        .group_by("text_id")
-        .agg(pl.col("hash").first())
-        .sort("text_id")["hash"]
-        .to_list()
-    )
+    hashes = distinct_hashes(paragraphs)
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     if cache is None:
