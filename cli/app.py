@@ -98,7 +98,8 @@ def run(
     verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
-    """Run the whole pipeline on CORPUS and write documents, paragraphs, passages, pairs, copies, stories."""
+    """Run the whole pipeline on CORPUS and write documents, paragraphs, passages, pairs, copies, stories,
+    contradictions."""
     from cluster.runner import RunOptions, run_corpus
 
     setup_logging(verbose)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cluster.contradictions import NLIScorer, default_nli_path, load_nli
@@ -34,8 +34,6 @@ class RunOptions:
 
     def resolved_settings(self) -> Settings:
         base = self.settings or Settings()
-        from dataclasses import replace
-
         return replace(
             base,
             passage_threshold=self.passage_threshold,
