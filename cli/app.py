@@ -91,7 +91,7 @@ def run(
     url_col: UrlCol = "url",
     published_col: PublishedCol = "published",
     strict: Strict = False,
-    threshold: Threshold = 0.90,
+    threshold: Threshold = 0.92,
     min_share: MinShare = 0.5,
     nli_model: NliModel = None,
     no_nli: NoNli = False,

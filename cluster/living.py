@@ -59,7 +59,7 @@ from cluster.index import IndexParams, build_index
 from cluster.ingest import Columns, read_corpus
 from cluster.paragraphs import repeated_unrelated, split_paragraphs, split_text, template_reason
 from cluster.passages import passage_scores
-from cluster.pipeline import Clock, Progress, Result, Settings, group
+from cluster.pipeline import Clock, Progress, Result, Settings, group, search_floor
 from cluster.report import Summary, summarise
 from cluster.report import manifest as run_manifest
 from cluster.runner import RunOptions, choose_nli
@@ -931,7 +931,7 @@ def _commit(
         if len(store):
             index, index_meta, pairs, note = update_pairs(
                 state.index, state.index_meta, store.vectors, state.pairs, state.n_searched,
-                settings.pair_threshold, settings.index,
+                search_floor(settings), settings.index,
                 (lambda d, t: progress("neighbours", d, t)) if progress else None,
             )
             if note:
@@ -944,7 +944,8 @@ def _commit(
     todo = np.flatnonzero(np.isnan(dense_match))
     with clock.stage("passages"):  # passages.passage_scores of the pairs not scored before, kept in ``match``
         dense_match[todo] = passage_scores(
-            texts, a[todo], b[todo], score[which[todo]], settings.passage_threshold, settings.min_containment
+            texts, a[todo], b[todo], score[which[todo]],
+            settings.passage_threshold, settings.min_containment, settings.min_coverage,
         )
         match[which[todo]] = dense_match[todo]
     memory = state.stories

@@ -43,13 +43,14 @@ _TERMINAL = re.compile(r"[.!?:;\"”’)]\s*$")
 class BoilerplateParams:
     min_docs: int = 4  # a text repeated in this many unrelated articles is boilerplate
     related_words: int = 15  # paragraphs this long count as shared content when judging relatedness
+    sole_words: int = 8  # an article whose only content is one sentence this long is a copied wire item
     max_template_chars: int = 300
 
     def __post_init__(self) -> None:
         if self.min_docs < 2:
             raise ValueError(f"min_docs must be >= 2, got {self.min_docs}")
-        if self.related_words < 1:
-            raise ValueError(f"related_words must be >= 1, got {self.related_words}")
+        if self.related_words < 1 or self.sole_words < 1:
+            raise ValueError("related_words and sole_words must be >= 1")
 
 
 def split_text(text: str, max_chars: int = 1500, window_chars: int = 600) -> list[str]:
@@ -167,11 +168,19 @@ def repeated_unrelated(paragraphs: pl.DataFrame, params: BoilerplateParams) -> p
     triples = members.join(substantial, on="doc_id").filter(pl.col("hash") != pl.col("other"))
     co = triples.group_by("hash", "other").agg(pl.len().alias("co"))
     related_docs = triples.join(co.filter(pl.col("co") >= 2), on=["hash", "other"]).select("hash", "doc_id")
-    # an article whose only content is t (a short wire item copied whole) is related through t itself
+    # an article whose only content is t (a short wire item copied whole) is related through t itself, when
+    # t is a sentence: a bare repeated line ("Click to subscribe") alone on a page stays boilerplate
     sole = (
         usable.group_by("doc_id")
         .agg(pl.len().alias("_n"), pl.col("hash").first(), pl.col("text").first())
-        .filter((pl.col("_n") == 1) & (pl.col("text").str.count_matches(r"\S+") >= params.related_words))
+        .filter(
+            (pl.col("_n") == 1)
+            & (
+                (pl.col("text").str.count_matches(r"\S+") >= params.related_words)
+                | (pl.col("text").str.count_matches(r"\S+") >= params.sole_words)
+                & pl.col("text").str.contains(_TERMINAL.pattern)
+            )
+        )
         .select("hash", "doc_id")
     )
     related = (

@@ -17,11 +17,15 @@ from cluster.exact import normalise
 from cluster.schemas import PAIRS, PASSAGES, conform
 
 
-def char_containment(texts: Sequence[str], left: np.ndarray, right: np.ndarray, size: int = 5) -> np.ndarray:
-    """Share of the smaller text's character ``size``-grams (normalised text) found in the other, per pair.
+def char_overlap(
+    texts: Sequence[str], left: np.ndarray, right: np.ndarray, size: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
+    """(containment, coverage) per pair over character ``size``-grams of the normalised texts.
 
-    Embeddings blur typos, OCR noise and cut endings; shared character runs do not. Only the texts named in
-    the pairs are shingled.
+    containment: share of the smaller text's grams found in the other; coverage: share of the larger
+    text's grams found in the smaller. Embeddings blur typos, OCR noise and cut endings; shared character
+    runs do not. Coverage keeps a short line that merely quotes a phrase of a long paragraph from counting
+    as a copy of it. Only the texts named in the pairs are shingled.
     """
     if size < 1:
         raise ValueError(f"size must be >= 1, got {size}")
@@ -33,11 +37,15 @@ def char_containment(texts: Sequence[str], left: np.ndarray, right: np.ndarray, 
             grams[i] = {t[j : j + size] for j in range(max(1, len(t) - size + 1))}
         return grams[i]
 
-    out = np.empty(len(left), dtype=np.float32)
+    contained = np.empty(len(left), dtype=np.float32)
+    covered = np.empty(len(left), dtype=np.float32)
     for n, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
         sa, sb = shingles(a), shingles(b)
-        out[n] = len(sa & sb) / max(1, min(len(sa), len(sb)))
-    return out
+        shared = len(sa & sb)
+        small, large = sorted((len(sa), len(sb)))
+        contained[n] = shared / max(1, small)
+        covered[n] = shared / max(1, large)
+    return contained, covered
 
 
 def passage_scores(
@@ -47,8 +55,10 @@ def passage_scores(
     cosine: np.ndarray,
     threshold: float,
     min_containment: float,
+    min_coverage: float = 0.0,
 ) -> np.ndarray:
-    """Cosine, raised to ``threshold`` for pairs below it whose character containment is ``min_containment``+.
+    """Cosine, raised to ``threshold`` for pairs below it whose character containment is ``min_containment``+
+    and coverage ``min_coverage``+ (see :func:`char_overlap`).
 
     A paragraph cut short, retyped with typos or scanned with OCR noise keeps most of its character runs
     while its embedding drifts; such a pair is a near-duplicate all the same.
@@ -56,8 +66,8 @@ def passage_scores(
     out = cosine.astype(np.float32).copy()
     band = np.flatnonzero(cosine < threshold)
     if len(band) and min_containment <= 1.0:
-        contained = char_containment(texts, left[band], right[band]) >= min_containment
-        out[band[contained]] = threshold
+        contained, covered = char_overlap(texts, left[band], right[band])
+        out[band[(contained >= min_containment) & (covered >= min_coverage)]] = threshold
     return out
 
 

@@ -42,8 +42,10 @@ class Settings:
 
     pair_threshold: float = 0.75  # lowest cosine reported in `pairs` (relation "related")
     paraphrase_threshold: float = 0.84  # relation "paraphrase" from here
-    passage_threshold: float = 0.90  # relation "near_duplicate" and passage clusters from here
+    passage_threshold: float = 0.92  # relation "near_duplicate" and passage clusters from here
     min_containment: float = 0.6  # pairs below passage_threshold sharing this share of character 5-grams join too
+    min_coverage: float = 0.4  # ... when those shared 5-grams are also this share of the longer text's
+    candidate_floor: float = 0.6  # neighbours from this cosine are checked for character containment
     min_share: float = 0.5  # copy: this share of the shorter article's paragraphs found in the other
     max_paragraph_chars: int = 1500
     max_passage_docs: int = 1000
@@ -59,6 +61,10 @@ class Settings:
                 raise ValueError(f"{name} must be in [-1, 1], got {value}")
         if not self.pair_threshold <= self.paraphrase_threshold <= self.passage_threshold:
             raise ValueError("thresholds must satisfy pair <= paraphrase <= passage")
+        if not -1.0 <= self.candidate_floor <= 1.0:
+            raise ValueError(f"candidate_floor must be in [-1, 1], got {self.candidate_floor}")
+        if not (0.0 <= self.min_containment <= 1.01 and 0.0 <= self.min_coverage <= 1.0):
+            raise ValueError("min_containment and min_coverage must be in [0, 1] (min_containment > 1 turns it off)")
         if not 0.0 < self.min_share <= 1.0:
             raise ValueError(f"min_share must be in (0, 1], got {self.min_share}")
 
@@ -138,14 +144,31 @@ def embed(
 def find_neighbours(
     vectors: np.ndarray, settings: Settings = Settings(), progress: Progress | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (left, right, cosine) of distinct texts with cosine >= ``settings.pair_threshold``."""
+    """Pairs (left, right, cosine) of distinct texts with cosine >= :func:`search_floor` (every such pair:
+    the set does not depend on which other texts are in the corpus, so an index adding texts finds the same).
+    """
     if vectors.shape[0] < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     index = build_index(vectors, settings.index)
     return neighbour_pairs(
-        index, vectors, settings.pair_threshold, settings.index,
+        index, vectors, search_floor(settings), settings.index,
         (lambda d, t: progress("neighbours", d, t)) if progress else None,
     )
+
+
+def search_floor(settings: Settings) -> float:
+    """Lowest cosine searched: pairs from here to ``pair_threshold`` only count when
+    :func:`cluster.passages.passage_scores` finds them contained (heavy OCR noise or a cut paragraph can pull
+    a copy's cosine well below the pair threshold while most of its character runs survive)."""
+    return min(settings.candidate_floor, settings.pair_threshold)
+
+
+def matched_pairs(
+    left: np.ndarray, right: np.ndarray, score: np.ndarray, match: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The searched pairs worth keeping: cosine >= ``pair_threshold``, or contained (``match`` raised)."""
+    keep = (score >= settings.pair_threshold) | (match >= settings.passage_threshold)
+    return left[keep], right[keep], score[keep], match[keep]
 
 
 def analyse(
@@ -184,8 +207,10 @@ def group(
     with clock.stage("passages"):
         if match is None:
             match = passage_scores(
-                distinct_texts(paragraphs), left, right, score, settings.passage_threshold, settings.min_containment
+                distinct_texts(paragraphs), left, right, score,
+                settings.passage_threshold, settings.min_containment, settings.min_coverage,
             )
+        left, right, score, match = matched_pairs(left, right, score, match, settings)
         centre, to_centre = star_clusters(n_texts, left, right, match, settings.passage_threshold)
         paragraphs = assign_passages(paragraphs, centre, to_centre)
         rank = copies_mod.document_rank(documents)

@@ -25,7 +25,7 @@ class RunOptions:
     model: str | None = None
     columns: tuple[str, str, str, str, str, str] = ("text", "id", "title", "source", "url", "published")
     strict: bool = False
-    passage_threshold: float = 0.90
+    passage_threshold: float = 0.92
     min_share: float = 0.5
     use_cache: bool = True
     nli_model: str | None = None  # a folder; None: the shipped model when present, else the detail layer alone

@@ -67,7 +67,7 @@ def test_calibrate_shows_both_sides_and_sweeps_without_embedding(tmp_path, monke
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["threshold"] == 0.9
+    assert report["threshold"] == 0.92
     assert {round(r["cosine"], 2) for r in report["accepted"]} == {0.95}
     assert round(report["rejected"][0]["cosine"], 2) == 0.85
     counts = {r["threshold"]: (r["repeated_passages"], r["copies"]) for r in report["sweep"]}

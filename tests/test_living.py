@@ -455,7 +455,8 @@ def test_killed_at_random_moments_never_breaks_the_index(tmp_path: Path, referen
         assert partitions(index) in (reference["old"], reference["new"])
     _drive(tmp_path, "add", index, [reference["b"]], "none", log)
     assert partitions(index) == reference["new"]
-    assert _embedded(log) <= reference["texts_b"]
+    # a kill between encoding a chunk (logged) and appending its vectors loses at most that chunk (7 texts)
+    assert _embedded(log) <= reference["texts_b"] + 4 * 7
 
 
 # --- approximate index --------------------------------------------------------------------------------------

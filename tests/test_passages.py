@@ -2,7 +2,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cluster.passages import assign_passages, char_containment, pair_table, passage_scores, star_clusters
+from cluster.passages import assign_passages, char_overlap, pair_table, passage_scores, star_clusters
 
 
 def edges(*triples: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,9 +83,22 @@ def test_char_containment_sees_through_typos_and_cut_endings() -> None:
         "The rninister said the talks wou1d resume in Geneva next week",  # OCR noise and a cut ending
         "Officials in Lima reported heavy rain across the southern provinces on Monday.",
     ]
-    c = char_containment(texts, np.array([0, 0]), np.array([1, 2]))
-    assert c[0] >= 0.6
-    assert c[1] < 0.2
+    contained, covered = char_overlap(texts, np.array([0, 0]), np.array([1, 2]))
+    assert contained[0] >= 0.6 and covered[0] >= 0.6
+    assert contained[1] < 0.2
+
+
+def test_char_overlap_coverage_tells_a_quoted_phrase_from_a_copy() -> None:
+    texts = [
+        "At the war memorial in Ottawa a soldier has been shot.",
+        "Reporter Katie Simpson was at the war memorial in Ottawa on Wednesday morning and saw passersby "
+        "trying to help the soldier who had been shot while standing guard at the tomb.",
+    ]
+    contained, covered = char_overlap(texts, np.array([0]), np.array([1]))
+    assert contained[0] >= 0.6  # most of the short line is in the long one...
+    assert covered[0] < 0.4  # ...but it covers little of it
+    scores = passage_scores(texts, np.array([0]), np.array([1]), np.array([0.7], np.float32), 0.9, 0.6, 0.4)
+    assert scores[0] == pytest.approx(0.7)
 
 
 def test_passage_scores_lift_only_contained_pairs_to_the_threshold() -> None:
