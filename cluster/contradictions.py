@@ -8,7 +8,13 @@ Two layers, both pure functions over strings:
    months, days of the month, years), negation and antonym flips (``confirmed`` vs
    ``denied``, ``was arrested`` vs ``was not arrested``) and a named person, place or
    organisation swapped for another in the same slot. Every :class:`Conflict` carries the
-   two spans and a one-line explanation.
+   two spans and a one-line explanation. Guards learnt from a hand audit of real news
+   (``benchmarks/results/contradiction_audit.csv``) keep out what both sides say alike or
+   what is not one fact: negative verbs (``declined to comment`` = ``did not comment``),
+   double negatives, conditions, purposes and questions, first-person quotes of two voices,
+   flips said of different things, one entity named two ways (``U.S.``/``American``),
+   ranges, further sets (``three other hostages``), money sums of different things,
+   datelines and dates of statements.
 2. An NLI cross-encoder behind the :class:`NLIScorer` protocol. Scorers score ONE
    direction, ``P(contradiction | premise=a, hypothesis=b)``; the caller handles both
    directions with :func:`bidirectional_contradiction` (max of the two), which is what
@@ -350,12 +356,39 @@ def quantities(text: str) -> list[Quantity]:
     i = 0
     while i < len(toks):
         tok = toks[i].text
-        if not _is_numeric_token(tok) or _parse_number(tok) is None:
+        if not _is_numeric_token(tok) or _parse_number(tok) is None or _inside_name(toks, i) or _day_of_month(toks, i):
             i += 1
             continue
         q, i = _read_quantity(text, toks, i)
         if q is not None:
             out.append(q)
+    return _share_range_units(text, out)
+
+
+def _inside_name(toks: list[_Token], i: int) -> bool:
+    """Digits glued to a word (``news360``, ``Emirates247``) belong to a name, not a count."""
+    return i > 0 and toks[i - 1].end == toks[i].start and toks[i - 1].text[0].isalpha()
+
+
+def _day_of_month(toks: list[_Token], i: int) -> bool:
+    """A day of a date (``Dec. 29``, ``29 December``): left to the date layer, not a count."""
+    words = [t.text.lower() for t in toks[max(0, i - 2) : i] if t.text != "."][-1:]
+    words += [toks[i + 1].text.lower()] if i + 1 < len(toks) else []
+    return toks[i].text.isdigit() and int(toks[i].text) <= 31 and any(w in _MONTHS for w in words)
+
+
+_RANGE_LINKS = ("or", "to", "-", "–", "and")
+
+
+def _share_range_units(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """A range or alternative (``50 or 60 doctors``, ``50 to 60 doctors``, ``50-60 doctors``) gives
+    its first number the unit, event and bound of the second, so ``50 doctors`` matches it."""
+    out = list(qs)
+    for k in range(len(out) - 1):
+        x, y = out[k], out[k + 1]
+        link = text[x.span.end : y.span.start].strip().lower()
+        if link in _RANGE_LINKS and x.unit != y.unit and x.unit not in _BARE_UNITS:
+            out[k] = Quantity(x.value, y.unit, x.hedged or y.hedged, x.span, x.bound or y.bound, y.event or x.event)
     return out
 
 
@@ -383,12 +416,25 @@ def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | No
     unit = _unit(toks, i, j, first.text)
     if first.text.lower() == "one" and unit in {"", "of"}:
         return None, j
+    if unit and _other_set(toks, i, j):
+        unit = "other " + unit  # "three other hostages" is not all the hostages
     hedged = _hedged(toks, i)
     bound = _bound(toks, i) if hedged else ""
     event = _event_class(toks, i, j)
     if unit in _DURATION_MINUTES:  # "four hours" and "90 minutes" are both durations
         value, unit = value * _DURATION_MINUTES[unit], "duration"
     return Quantity(value, unit, hedged, _span(text, first.start, end), bound, event), j
+
+
+_OTHER_SET = _words("other others more additional further extra another")
+
+
+def _other_set(toks: list[_Token], i: int, j: int) -> bool:
+    """Whether the count at ``i:j`` counts a further set (``three other hostages``, ``12 more
+    people``, ``another 40``), which is not comparable with a total."""
+    after = toks[j].text.lower() if j < len(toks) else ""
+    before = toks[i - 1].text.lower() if i > 0 else ""
+    return after in _OTHER_SET or before == "another"
 
 
 def _unit(toks: list[_Token], i: int, j: int, first: str, backwards: bool = True) -> str:
@@ -569,6 +615,28 @@ def _years(text: str) -> frozenset[str]:
     return frozenset(m.group(1) or m.group(2) for m in _YEAR_OF_EVENT.finditer(text))
 
 
+_BARE_UNITS = frozenset({"$", "£", "€", "%"})
+_PERIOD_WORDS = _words("year years month months week weeks quarter today yesterday")
+
+
+def _measured(text: str, q: Quantity, window: int = 5) -> set[str]:
+    """What a money sum or percentage measures: content words within ``window`` tokens on each
+    side of it, in its clause (``value Mojang at $2 billion`` -> {value, mojang}); no time words."""
+    toks = _tokens(text)
+    at = next((k for k, t in enumerate(toks) if t.start >= q.span.start), len(toks))
+    end = next((k for k, t in enumerate(toks) if t.start >= q.span.end), len(toks))
+    words: set[str] = set()
+    for side in (range(at - 1, max(-1, at - 1 - window), -1), range(end, min(len(toks), end + window))):
+        for k in side:
+            w = toks[k].text.lower()
+            if w in _CLAUSE_BREAK:
+                break
+            skip = _STOPWORDS | _HEDGES | _TIME_WORDS | _PERIOD_WORDS
+            if w[0].isalpha() and w not in skip and w not in _SCALES:
+                words.add(_stem(_norm(w)))
+    return words
+
+
 def _number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
     """Numbers of the same thing that disagree.
 
@@ -599,6 +667,8 @@ def _number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
         x, y = min(pairs, key=lambda p: abs(p[0].value - p[1].value))
         if (x.span.start, y.span.start) in seen:
             continue
+        if key in _BARE_UNITS and not _measured(a, x) & _measured(b, y):
+            continue  # "a deal worth $2 billion" vs "revenue of $360 million"
         score = _number_verdict(x, y, event_keyed)
         if score is None:
             continue
@@ -676,6 +746,10 @@ def _date_values(kind: str, text: str) -> list[tuple[str, Span]]:
 _TIME_WORDS = _words("morning afternoon evening night day early late last next this a.m. p.m. am pm")
 
 
+# A date hanging off a speech verb ("a spokesman said on Tuesday") dates the statement, not the event.
+_DATED_SPEECH = _words("said says say told tells reported reports tweeted wrote added")
+
+
 def _date_anchor(text: str, span: Span) -> frozenset[str]:
     """What a date is attached to: the lower-case content words in the six tokens before it,
     within its clause (``announced on Tuesday`` -> {announc}; ``would meet in New York on
@@ -683,6 +757,46 @@ def _date_anchor(text: str, span: Span) -> frozenset[str]:
     toks = _tokens(text[: span.start])
     words: set[str] = set()
     for t in reversed(toks[-6:]):
+        w = t.text.lower()
+        if w in _CLAUSE_BREAK:
+            break
+        lower_word = t.text[0].isalpha() and t.text[0].islower()
+        if lower_word and w not in _STOPWORDS and w not in _TIME_WORDS:
+            words.add(_stem(_norm(w)))
+    return frozenset(words)
+
+
+_DATE_LINKS = _words("on this last early late earlier later")
+
+
+def _speech_date(text: str, span: Span) -> bool:
+    """Whether the date hangs off a speech verb (``a spokesman said on Tuesday``, ``officials said
+    Sunday``): it dates a statement, and two sources speaking on two days do not disagree about
+    when something happened."""
+    for t in reversed(_tokens(text[: span.start])[-4:]):
+        w = t.text.lower()
+        if w not in _DATE_LINKS and w not in _TIME_WORDS:
+            return w in _DATED_SPEECH
+    return False
+
+
+# "BUENOS AIRES, Dec. 29 (UPI) --": the date a wire story was filed, not the date of an event.
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'-]+,\s+[^()]{1,30}?\(\s*[A-Za-z][\w .-]*\)\s*(?:--|—|–|-)")
+
+
+def _dateline_end(text: str) -> int:
+    """End of the wire dateline that opens ``text`` (0 when none)."""
+    m = _DATELINE.match(text)
+    return m.end() if m else 0
+
+
+def _opening_anchor(text: str, span: Span) -> frozenset[str]:
+    """For a date that opens its sentence (``Earlier Saturday, Trump announced ...``): the
+    lower-case content words in the six tokens after its clause (the event it dates)."""
+    toks = _tokens(text[span.end :])
+    start = next((k + 1 for k, t in enumerate(toks[:4]) if t.text.lower() in _CLAUSE_BREAK), 0)
+    words: set[str] = set()
+    for t in toks[start : start + 6]:
         w = t.text.lower()
         if w in _CLAUSE_BREAK:
             break
@@ -695,16 +809,24 @@ def _date_conflicts(a: str, b: str) -> list[Conflict]:
     """Different dates given for the same event.
 
     Dates are compared only when they hang off the same words (``took place on Tuesday`` vs
-    ``took place on Thursday``), or when one of them hangs off none (``On Tuesday, ...``): a
-    date the news was announced and a date a meeting will happen are not a conflict.
+    ``took place on Thursday``), or when one of them hangs off none: a date the news was
+    announced and a date a meeting will happen are not a conflict. A date opening its sentence
+    (``Earlier Saturday, Trump announced``) hangs off the words after it. Not compared at all:
+    the date of a wire dateline (``BUENOS AIRES, Dec. 29 (UPI) --``) and the date of a statement
+    (``officials said Sunday``), which date the reporting, not the event.
     """
     out: list[Conflict] = []
     for kind in _DATE_PATTERNS:
         da, db = _date_values(kind, a), _date_values(kind, b)
         if not da or not db or {v for v, _ in da} & {v for v, _ in db}:
             continue
+        da = [(v, sp) for v, sp in da if sp.start >= _dateline_end(a)]
+        db = [(v, sp) for v, sp in db if sp.start >= _dateline_end(b)]
         for (_, sa), (_, sb) in ((x, y) for x in da for y in db):
-            anchor_a, anchor_b = _date_anchor(a, sa), _date_anchor(b, sb)
+            if _speech_date(a, sa) or _speech_date(b, sb):
+                continue
+            anchor_a = _date_anchor(a, sa) or _opening_anchor(a, sa)
+            anchor_b = _date_anchor(b, sb) or _opening_anchor(b, sb)
             if anchor_a and anchor_b and not anchor_a & anchor_b:
                 continue
             out.append(Conflict("date", 0.8, sa, sb, f"{kind.replace('_', ' ')} '{sa.text}' vs '{sb.text}'"))
@@ -859,16 +981,154 @@ def _lemma(word: str) -> str:
     return _LEMMAS.get(w, w)
 
 
+# Verbs that negate the verb after them ("declined to comment" = "did not comment"): a cue like
+# "not" when "to" follows them.
+_NEGATIVE_VERBS = _words(
+    "decline declines declined declining refuse refuses refused refusing fail fails failed failing unable"
+)
+# Verbs that stop what follows ("stop recruiting", "prevent him (from) turning"): a cue when a gerund,
+# an object pronoun or "from" follows them.
+_PREVENTIVE = _words("prevent prevents prevented preventing stop stops stopped stopping")
+_OBJECT_PRONOUNS = _words("him her them it us me you")
+# Clauses that state no fact: a condition or an open question ("unless the U.S. ended the strikes").
+_HYPOTHETICAL = _words("if unless whether lest")
+# Words that make the following verb an intention or a possibility, not a fact ("would work to
+# confirm", "might close").
+_MODALS = _words("would could might may should")
+_INTENT = _words("try tries tried trying want wants wanted hope hopes hoped seek seeks sought aim aims work works")
+
+
+def _is_adverb(word: str) -> bool:
+    """``-ly`` adverbs and scope words (``immediately``, ``officially``, ``still``) that may sit
+    between a negation and its verb without ending its scope."""
+    return word in _SCOPE_WORDS or (len(word) > 4 and word.endswith("ly"))
+
+
+def _cue_at(toks: list[_Token], k: int) -> _Token | None:
+    """The negation cue at token ``k``: ``not``, ``never``, ``n't`` …, ``no longer``, ``yet to``, a
+    negative verb before ``to`` (``declined to``, ``refused to``) or a preventive verb before a
+    gerund, a pronoun or ``from`` (``stop recruiting``, ``prevent him from turning``)."""
+    w = toks[k].text.lower().replace("’", "'")
+    nxt = toks[k + 1].text.lower() if k + 1 < len(toks) else ""
+    if w in _NEGATIONS or w.endswith("n't"):
+        return toks[k]
+    if w == "longer" and k > 0 and toks[k - 1].text.lower() == "no":
+        return toks[k - 1]
+    if (w == "yet" and nxt == "to") or (w in _NEGATIVE_VERBS and nxt == "to"):
+        return toks[k]
+    if w in _PREVENTIVE and (nxt == "from" or nxt in _OBJECT_PRONOUNS or (len(nxt) > 4 and nxt.endswith("ing"))):
+        return toks[k]  # "stop recruiting", "prevent him from turning"
+    return None
+
+
+def _clause_start(toks: list[_Token], i: int) -> int:
+    """Index of the first token of the clause holding token ``i``."""
+    for k in range(i - 1, -1, -1):
+        if toks[k].text.lower() in _CLAUSE_BREAK:
+            return k + 1
+    return 0
+
+
 def _negated(toks: list[_Token], i: int, window: int = 4) -> _Token | None:
     """The negation cue governing token ``i``: within ``window`` tokens before it, with only
-    function words (``did not``, ``has never been``) between cue and word."""
+    function words and adverbs (``did not``, ``has never been``, ``could not immediately``)
+    between cue and word. A ``without`` under an earlier negation of its clause is a double
+    negative (``will not give it without the money`` asks for the money) and governs nothing."""
     for k in range(i - 1, max(-1, i - 1 - window), -1):
+        cue = _cue_at(toks, k)
+        if cue is not None:
+            if cue.text.lower() == "without" and _clause_negated(toks, k):
+                return None
+            return cue
         w = toks[k].text.lower().replace("’", "'")
-        if w in _NEGATIONS or w.endswith("n't"):
-            return toks[k]
-        if w in _CLAUSE_BREAK or (w[0].isalpha() and w not in _STOPWORDS and w not in _SCOPE_WORDS):
+        if w in _CLAUSE_BREAK or (w[0].isalpha() and w not in _STOPWORDS and not _is_adverb(w)):
             return None
     return None
+
+
+def _clause_negated(toks: list[_Token], i: int) -> bool:
+    """Whether any negation cue precedes token ``i`` in its clause: its scope may reach the word
+    (``won't let my sister talk``, ``not in a position to confirm``), so the word is not plainly
+    affirmed."""
+    return any(_cue_at(toks, k) is not None for k in range(_clause_start(toks, i), i))
+
+
+def _hypothetical(toks: list[_Token], i: int) -> bool:
+    """Whether token ``i`` states no fact: the sentence is a question, or before the word its
+    clause holds a condition (``if``, ``unless``, ``whether``) or a purpose (``so that``, ``in
+    order to``, ``to prevent``: ``adopted him so that he would not turn into a werewolf``)."""
+    if toks and toks[-1].text == "?":
+        return True
+    low = [t.text.lower() for t in toks[_clause_start(toks, i) : i]]
+    pairs = set(zip(low, low[1:], strict=False))
+    purpose = {("so", "that"), ("in", "order")} & pairs or any(x == "to" and y in _PREVENTIVE for x, y in pairs)
+    return bool(purpose) or any(w in _HYPOTHETICAL for w in low)
+
+
+def _intended(toks: list[_Token], i: int) -> bool:
+    """Whether a modal or an intention (``would``, ``might``, ``work to``, ``want to``) precedes
+    token ``i`` in its clause: the word is then no plain statement of fact."""
+    low = [t.text.lower() for t in toks[_clause_start(toks, i) : i]]
+    return any(w in _MODALS for w in low) or any(x in _INTENT and y == "to" for x, y in zip(low, low[1:], strict=False))
+
+
+def _context(toks: list[_Token], i: int, window: int = 4) -> set[str]:
+    """What the word at ``i`` is said of: content words within ``window`` tokens after it, in its
+    clause (``employ women from other countries`` -> {woman, country}), no time words."""
+    words: set[str] = set()
+    for k in range(i + 1, min(len(toks), i + 1 + window)):
+        w = toks[k].text.lower()
+        if w in _CLAUSE_BREAK:
+            break
+        if w[0].isalpha() and w not in _STOPWORDS and w not in _NEGATIONS and w not in _TIME_WORDS:
+            words.add(_stem(_norm(w)))
+    return words
+
+
+_FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'd", "i'll", "me", "my", "we", "we're", "we've", "us", "our"})
+_SPEECH_VERBS = _words("said says told tells added adds claimed claims wrote writes tweeted insisted explained")
+
+
+def _first_person(toks: list[_Token], i: int) -> bool:
+    """Whether token ``i`` sits in a first-person clause (``I really don't care``): speech whose
+    truth depends on who speaks."""
+    end = next((k for k in range(i, len(toks)) if toks[k].text.lower() in _CLAUSE_BREAK), len(toks))
+    words = (toks[k].text.replace("’", "'") for k in range(_clause_start(toks, i), end))
+    return any(w.lower() in _FIRST_PERSON and w != "US" for w in words)
+
+
+def _speakers(toks: list[_Token]) -> set[str]:
+    """Lower-cased capitalised words next to a speech verb (``Tridevil said``, ``said Josh Earnest``,
+    ``according to The Independent``): who a sentence's quote is attributed to."""
+    low = [t.text.lower() for t in toks]
+    out: set[str] = set()
+    for k, w in enumerate(low):
+        if w in _SPEECH_VERBS or (w == "according" and k + 1 < len(low) and low[k + 1] == "to"):
+            for m in [*range(max(0, k - 3), k), *range(k + 1, min(len(toks), k + 5))]:
+                t = toks[m].text
+                if t[0].isupper() and t[0].isalpha() and low[m] not in _STOPWORDS and t != "I":
+                    out.add(_norm(t))
+    return out
+
+
+def _different_voices(ta: list[_Token], i: int, tb: list[_Token], j: int) -> bool:
+    """Both words are first-person speech and nothing shows one speaker: ``I'm not ready`` said by
+    one person does not contradict ``I am ready`` said by another."""
+    if not (_first_person(ta, i) and _first_person(tb, j)):
+        return False
+    return not (_speakers(ta) & _speakers(tb))
+
+
+def _comparable(ta: list[_Token], i: int, tb: list[_Token], j: int) -> bool:
+    """Whether words ``ta[i]`` and ``tb[j]`` can carry a flip: both state a fact (no condition,
+    no question), are said of the same thing when both say of what (shared context), and are not
+    first-person speech of two different voices."""
+    if _hypothetical(ta, i) or _hypothetical(tb, j):
+        return False
+    ca, cb = _context(ta, i), _context(tb, j)
+    if ca and cb and not ca & cb:
+        return False
+    return not _different_voices(ta, i, tb, j)
 
 
 def _stem(word: str) -> str:
@@ -885,6 +1145,11 @@ def _negation_conflicts(a: str, b: str) -> list[Conflict]:
 
 
 def _antonym_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[Conflict]:
+    """Opposite words (``confirmed`` vs ``denied``) with the same polarity on both sides.
+
+    Not a flip: a pair found whole on either side (``male and female passengers``), a word whose
+    clause holds a negation that may reach it, and words that are not :func:`_comparable`."""
+    lemmas_a = {_lemma(t.text) for t in ta}
     lemmas_b: dict[str, int] = {}
     for j, t in enumerate(tb):
         lemmas_b.setdefault(_lemma(t.text), j)
@@ -892,11 +1157,13 @@ def _antonym_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[C
         la = _lemma(t.text)
         for opposite in sorted(_ANTONYMS.get(la, ())):
             found = lemmas_b.get(opposite)
-            if found is None:
-                continue
+            if found is None or opposite in lemmas_a or la in lemmas_b:
+                continue  # one side holds both words ("male and female"): no side takes one
             j = found
             # "did not deny" vs "confirmed" is agreement, not a flip
-            if (_negated(ta, i) is None) != (_negated(tb, j) is None):
+            if _polarity(ta, i) != _polarity(tb, j) or "unclear" in {_polarity(ta, i), _polarity(tb, j)}:
+                continue
+            if not _comparable(ta, i, tb, j):
                 continue
             sa, sb = _span(a, t.start, t.end), _span(b, tb[j].start, tb[j].end)
             return [Conflict("negation", 0.8, sa, sb, f"antonyms '{sa.text}' vs '{sb.text}'")]
@@ -991,22 +1258,53 @@ def _claim_flips(a: str, b: str) -> list[Conflict]:
     return []
 
 
+def _polarity(toks: list[_Token], i: int) -> str:
+    """``negated`` (a cue governs the word), ``unclear`` (a negation earlier in its clause may
+    reach it, or a modal or intention makes it no plain fact) or ``affirmed``."""
+    if _negated(toks, i) is not None:
+        return "negated"
+    return "unclear" if _clause_negated(toks, i) or _intended(toks, i) else "affirmed"
+
+
+def _flippable(token: _Token) -> bool:
+    """Whether a negation flip of this word can be a claim: a lower-case content word. Names
+    (``no Apple Store``, ``First Lady``), function words and adverbs (``really``) are not."""
+    w = token.text.lower().replace("’", "'")
+    return (
+        token.text[0].isalpha()
+        and token.text[0].islower()
+        and w not in _STOPWORDS
+        and w not in _NEGATIONS
+        and not _is_adverb(w)
+    )
+
+
 def _negation_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[Conflict]:
-    index_b: dict[str, int] = {}
-    for j, t in enumerate(tb):
-        if t.text[0].isalpha() and t.text.lower() not in _STOPWORDS and t.text.lower() not in _NEGATIONS:
-            index_b.setdefault(_stem(t.text), j)
-    for i, t in enumerate(ta):
-        if not t.text[0].isalpha() or t.text.lower() in _STOPWORDS or t.text.lower() in _NEGATIONS:
+    """The same word negated on one side and plainly affirmed on the other.
+
+    Every occurrence counts: a word found both negated and affirmed on one side (``not a war
+    against Nusra, but a war against Islam``), or whose polarity is unclear, is no flip. The two
+    occurrences must be :func:`_comparable`.
+    """
+    where_a: dict[str, list[int]] = {}
+    where_b: dict[str, list[int]] = {}
+    for toks, where in ((ta, where_a), (tb, where_b)):
+        for k, t in enumerate(toks):
+            if _flippable(t):
+                where.setdefault(_stem(t.text), []).append(k)
+    for stem, idx_a in where_a.items():
+        idx_b = where_b.get(stem)
+        if idx_b is None:
             continue
-        found = index_b.get(_stem(t.text))
-        if found is None:
+        pol_a, pol_b = {_polarity(ta, i) for i in idx_a}, {_polarity(tb, j) for j in idx_b}
+        if len(pol_a) != 1 or len(pol_b) != 1 or pol_a == pol_b or "unclear" in pol_a | pol_b:
             continue
-        j = found
+        pair = next(((i, j) for i in idx_a for j in idx_b if _comparable(ta, i, tb, j)), None)
+        if pair is None:
+            continue
+        i, j = pair
         cue_a, cue_b = _negated(ta, i), _negated(tb, j)
-        if (cue_a is None) == (cue_b is None):
-            continue
-        sa = _span(a, (cue_a or t).start, t.end)
+        sa = _span(a, (cue_a or ta[i]).start, ta[i].end)
         sb = _span(b, (cue_b or tb[j]).start, tb[j].end)
         return [Conflict("negation", 0.7, sa, sb, f"negation flip: '{sa.text}' vs '{sb.text}'")]
     return []
@@ -1029,21 +1327,132 @@ def _is_name(tokens: Sequence[_Token]) -> bool:
     )
 
 
+# Tokens for aligning names: dotted acronyms (U.S.) are one token.
+_ENTITY_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|" + _TOKEN.pattern)
+_HONORIFICS = _words("mr mrs ms miss dr prof sir dame")
+# Other names of the same country (acronyms are matched by their initials, see _acronym_of).
+_ALIASES = {"america": "us", "usa": "us", "britain": "uk", "great britain": "uk"}
+_DEMONYM_ENDINGS = ("ian", "ean", "can", "ese", "ish", "i")
+_NAME_PUNCT = frozenset("-'’&")
+
+
+class _NameToken(NamedTuple):
+    """A token for name alignment: its span and its key (lower case, straight apostrophes, no
+    dots, no possessive ``'s``), and whether an honorific (``Mr``) stands before it."""
+
+    token: _Token
+    key: str
+    titled: bool
+
+
+def _name_tokens_of(text: str) -> list[_NameToken]:
+    """Tokens of ``text`` keyed for name alignment; honorifics (and their dot) are dropped, so
+    ``Mr Foley's`` and ``Foley's`` align, as do ``U.S.`` and ``US``."""
+    raw = [_Token(m.group(), m.start(), m.end()) for m in _ENTITY_TOKEN.finditer(text)]
+    out: list[_NameToken] = []
+    titled = False
+    for k, t in enumerate(raw):
+        low = t.text.lower().replace("’", "'")
+        if low in _HONORIFICS and k + 1 < len(raw) and (raw[k + 1].text[0].isupper() or raw[k + 1].text == "."):
+            titled = True
+            continue
+        if titled and t.text == ".":
+            continue
+        key = low.replace(".", "") if len(low) > 1 else low
+        key = key.removesuffix("'s").removesuffix("'") or key
+        out.append(_NameToken(t, key, titled))
+        titled = False
+    return out
+
+
+def _is_demonym(toks: Sequence[_NameToken], k: int) -> bool:
+    """A one-word adjective of nationality or place before a noun (``American journalist``,
+    ``Floridian massage therapist``): it describes, it does not fill a name slot."""
+    w = toks[k].token.text
+    if not (w[0].isupper() and w.lower().endswith(_DEMONYM_ENDINGS) and len(w) >= 5):
+        return False
+    nxt = toks[k + 1].token.text if k + 1 < len(toks) else ""
+    return nxt[:1].islower() and nxt.lower() not in _SPEECH_VERBS and not nxt.endswith("ed")
+
+
+def _acronym_of(short: str, words: Sequence[str]) -> bool:
+    """Whether ``short`` is the acronym of ``words`` or shares their initials as a prefix
+    (``US`` = United States, ``ISIL`` ~ Islamic State)."""
+    initials = "".join(w[0] for w in words if w)
+    return len(short) >= 2 and len(initials) >= 2 and (short.startswith(initials) or initials.startswith(short))
+
+
+def _same_entity(xa: Sequence[_NameToken], xb: Sequence[_NameToken]) -> bool:
+    """Whether two names may well name one thing: a shared word, one word a prefix of the other
+    (``Saudi``/``Saudia``), an acronym and its words, a known alias of a country, a spelling
+    variant (:func:`same_name`), or a titled surname and a bare single name (``Mr Vorozhbitsyn`` /
+    ``Igor`` can be one man)."""
+    wa, wb = [t.key for t in xa], [t.key for t in xb]
+    if set(wa) & set(wb) or same_name(" ".join(wa), " ".join(wb)):
+        return True
+    if any(len(x) >= 4 and len(y) >= 4 and (x.startswith(y) or y.startswith(x)) for x in wa for y in wb):
+        return True
+    ja, jb = " ".join(wa), " ".join(wb)
+    if _ALIASES.get(ja, ja) == _ALIASES.get(jb, jb):
+        return True
+    if (len(wa) == 1 and _acronym_of(wa[0], wb)) or (len(wb) == 1 and _acronym_of(wb[0], wa)):
+        return True
+    return len(wa) == len(wb) == 1 and xa[0].titled != xb[0].titled
+
+
+def _title_case(toks: Sequence[_NameToken]) -> bool:
+    """A headline in title case (``Hearing Unconfirmed Reports of Saudi Pipeline Explosion``):
+    capitals there do not mark names."""
+    words = [t.token.text for t in toks if t.token.text[0].isalpha() and len(t.token.text) > 3]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _anchored(la: list[str], lb: list[str], i1: int, i2: int, j1: int, j2: int) -> bool:
+    """Whether a replaced block sits in the same slot: the word right before it, or right after
+    it, is one and the same word on both sides (``in Paris on`` / ``in Lyon on``)."""
+    before = i1 > 0 and j1 > 0 and la[i1 - 1] == lb[j1 - 1] and la[i1 - 1][0].isalpha()
+    after = i2 < len(la) and j2 < len(lb) and la[i2] == lb[j2] and la[i2][0].isalpha()
+    return before or after
+
+
+def _opening_subject(keys: list[str], i: int) -> bool:
+    """Whether the name at ``i`` opens its sentence (no content word before it: ``The CIA could
+    not confirm`` / ``The White House could not confirm``): two sources or actors, not one slot."""
+    return not any(k[:1].isalpha() and k not in _STOPWORDS for k in keys[:i])
+
+
 def _entity_conflicts(a: str, b: str) -> list[Conflict]:
-    ta, tb = _tokens(a), _tokens(b)
-    la, lb = [t.text.lower() for t in ta], [t.text.lower() for t in tb]
+    """A name in one statement replaced by a different name in the same slot of the other.
+
+    Aligned on name tokens (:func:`_name_tokens_of`); a block counts only when both sides are
+    plain names (no punctuation inside, no nationality adjective), sit in the same slot
+    (:func:`_anchored`) after the sentence's opening subject (:func:`_opening_subject`), cannot be
+    one entity named two ways (:func:`_same_entity`), and neither statement is a title-case
+    headline. A name next to an attribution (``said``, ``by``, ``X reports``) scores 0.4: sources
+    differ more often than facts.
+    """
+    na, nb = _name_tokens_of(a), _name_tokens_of(b)
+    if _title_case(na) or _title_case(nb):
+        return []
+    la, lb = [t.key for t in na], [t.key for t in nb]
     for op, i1, i2, j1, j2 in SequenceMatcher(a=la, b=lb, autojunk=False).get_opcodes():
-        if op != "replace" or i2 - i1 > 4 or j2 - j1 > 4 or i1 == 0 or j1 == 0:
+        if op != "replace" or i2 - i1 > 4 or j2 - j1 > 4 or _opening_subject(la, i1) or _opening_subject(lb, j1):
             continue
-        xa, xb = ta[i1:i2], tb[j1:j2]
-        if not (_is_name(xa) and _is_name(xb)):
+        xa, xb = na[i1:i2], nb[j1:j2]
+        if not (_is_name([t.token for t in xa]) and _is_name([t.token for t in xb])):
             continue
-        name_a, name_b = a[xa[0].start : xa[-1].end], b[xb[0].start : xb[-1].end]
-        if name_a.lower() in b.lower() or name_b.lower() in a.lower() or same_name(name_a, name_b):
+        if any(not t.token.text[0].isalnum() and t.token.text not in _NAME_PUNCT for t in (*xa, *xb)):
             continue
-        context = la[max(0, i1 - 2) : i1]
-        score = 0.4 if set(context) & _ATTRIBUTION else 0.6
-        sa, sb = _span(a, xa[0].start, xa[-1].end), _span(b, xb[0].start, xb[-1].end)
+        if (i2 - i1 == 1 and _is_demonym(na, i1)) or (j2 - j1 == 1 and _is_demonym(nb, j1)):
+            continue
+        if not _anchored(la, lb, i1, i2, j1, j2) or _same_entity(xa, xb):
+            continue
+        name_a, name_b = a[xa[0].token.start : xa[-1].token.end], b[xb[0].token.start : xb[-1].token.end]
+        if name_a.lower() in b.lower() or name_b.lower() in a.lower():
+            continue
+        context = la[max(0, i1 - 2) : i1] + la[i2 : i2 + 2]
+        score = 0.4 if set(context) & _ATTRIBUTION else 0.6  # "X reports" vs "Y reports": sources differ
+        sa, sb = _span(a, xa[0].token.start, xa[-1].token.end), _span(b, xb[0].token.start, xb[-1].token.end)
         return [Conflict("entity", score, sa, sb, f"'{sa.text}' vs '{sb.text}' in the same place")]
     return []
 

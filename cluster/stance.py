@@ -46,6 +46,10 @@ _HEDGE = re.compile(
     r"sceptic\w*|doubt\w*|suspicio\w*|apparently|supposed(?:ly)?|if true|may have|might have)\b",
     re.I,
 )
+#: Verbs that say the following claim is false; denying a hoax affirms the story.
+_DENIAL = re.compile(r"\b(den(?:y|ies|ied|ying))\b", re.I)
+#: Refutation cues too weak to be what a denial denies ("denies layoff rumours" refutes the layoffs).
+_WEAK_CUE = re.compile(r"rumou?r(?:s|ed)?|claims?", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|n't|isn't|wasn't|aren't|didn't|doesn't|don't|nor|without)\b|n't\b", re.I)
 
 FEATURES_LEXICON = (
@@ -57,6 +61,13 @@ FEATURES_LEXICON = (
     "body_refute_x_head",
     "body_refute_z",
     "polarity_xor",
+    "head_sign",
+    "head_refutes_parity",
+    "polarity_xor_parity",
+    "ontopic_refute",
+    "ontopic_xor",
+    "refute_density_xor",
+    "hedge_xor",
 )
 FEATURES_NLI = (
     "nli_c_max",
@@ -69,12 +80,27 @@ FEATURES_NLI = (
 )
 FEATURES_DETAIL = ("detail_n", "detail_max", "detail_number", "detail_negation")
 FEATURES_ALL = FEATURES_LEXICON + FEATURES_NLI + FEATURES_DETAIL
-#: The few features each layer of the benchmark uses (chosen on the FNC-1 train half only).
-LAYERS: dict[str, tuple[str, ...]] = {
-    "lexicon": ("polarity_xor",),
-    "detail": FEATURES_DETAIL,
-    "nli": ("nli_lead_diff", "nli_c_max"),
-    "combined": ("polarity_xor", "nli_lead_diff", "nli_c_max"),
+#: Candidate feature sets per layer. ``benchmarks/bench_contradictions.py`` picks one per layer (and
+#: the logistic's C and threshold) by story-grouped cross-validation inside the train half only;
+#: the "combined" layer is the chosen lexicon set plus each NLI candidate.
+LAYER_CANDIDATES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "lexicon": (
+        ("polarity_xor_parity",),
+        ("polarity_xor",),
+        ("polarity_xor", "head_sign"),
+        ("ontopic_xor", "head_sign"),
+        ("polarity_xor", "ontopic_xor", "head_sign"),
+        ("polarity_xor", "hedge_xor", "head_sign"),
+        ("polarity_xor", "refute_density_xor", "head_sign"),
+        ("polarity_xor", "ontopic_xor", "hedge_xor", "head_sign"),
+        ("polarity_xor", "ontopic_xor", "refute_density_xor", "head_sign"),
+    ),
+    "detail": (FEATURES_DETAIL,),
+    "nli": (
+        ("nli_lead_diff",),
+        ("nli_lead_diff", "nli_c_max"),
+        ("nli_lead_c", "nli_lead_e", "nli_c_max", "nli_e_max"),
+    ),
 }
 #: Refutation level of a typical article when no story context is given (log1p of cue count).
 DEFAULT_STORY_STATS = (0.7, 0.6)
@@ -106,21 +132,94 @@ def refutation_counts(text: str) -> tuple[int, int]:
     """(refuting, affirming) cue counts: "a hoax" refutes, "not a hoax" / "no hoax" affirms."""
     refute = affirm = 0
     for m in _REFUTE.finditer(text):
-        before = text[max(0, m.start() - 25) : m.start()]
-        if _NEGATION.search(before) and not re.search(r"[,;.]", before):
+        if _governing_negation(text, m.start()) is not None:
             affirm += 1
         else:
             refute += 1
     return refute, affirm
 
 
-def statement_refutes(statement: str) -> bool:
-    """Whether the statement itself says something is false ("X is a hoax", "X didn't happen").
+def _governing_negation(text: str, cue_start: int, window: int = 25) -> int | None:
+    """Start offset of the last negation in the ``window`` characters before a cue, when no
+    punctuation separates the two ("not fake" yes; "Not funny: fake" no)."""
+    lo = max(0, cue_start - window)
+    found = list(_NEGATION.finditer(text, lo, cue_start))
+    if not found or re.search(r"[,;.:!?]", text[found[-1].end() : cue_start]):
+        return None
+    return found[-1].start()
 
-    Odd parity of refutation cues and negations: "not fake" and "denies hoax claims" affirm.
-    """
+
+def statement_refutes_parity(statement: str) -> bool:
+    """The first polarity rule, kept for the benchmark's ablation: odd parity of refutation cues and
+    negations. It fails on headlines with two refuting signals ("Did NOT accuse ... it's a HOAX")."""
     cues = len(_REFUTE.findall(statement)) + len(_NEGATION.findall(statement))
     return cues % 2 == 1
+
+
+def statement_polarity(statement: str) -> int:
+    """Refuting minus affirming signals of a statement (a headline): > 0 means it says the story is false.
+
+    Signals, each counted once per occurrence:
+
+    * a refutation cue ("hoax", "fake", "rumours", "not true") refutes; negated ("not fake",
+      "no hoax") it affirms;
+    * a denial verb ("denies", "denied") refutes what follows ("IBM denies layoff rumours"), but
+      denying a hoax affirms ("denies surgery hoax claims"): the cue it governs counts as affirming;
+    * a negation that does not govern a cue negates the claim itself ("Did NOT accuse",
+      "Hefner is not dead", "No, ...") and refutes.
+
+    Why not parity (:func:`statement_refutes_parity`): signals pointing the same way must add up,
+    not cancel ("Raven-Symone did NOT accuse Cosby -- it's a HOAX").
+    """
+    if not isinstance(statement, str):
+        raise ValueError("statement must be str")
+    score = 0
+    governed: set[int] = set()  # start offsets of negations that govern a refutation cue
+    denied: set[int] = set()  # start offsets of cues governed by a denial verb
+    for m in _DENIAL.finditer(statement):
+        after = statement[m.end() : m.end() + 30]
+        cue = _REFUTE.search(after)
+        if cue and not re.search(r"[,;.:!?]", after[: cue.start()]) and not _WEAK_CUE.fullmatch(cue.group(0)):
+            denied.add(m.end() + cue.start())
+    for m in _REFUTE.finditer(statement):
+        if _DENIAL.fullmatch(m.group(0)):
+            score += 1  # the denial itself; what it governs is scored below as its own cue
+            continue
+        negation = _governing_negation(statement, m.start())
+        if negation is not None:
+            governed.add(negation)
+        score += -1 if (negation is not None or m.start() in denied) else 1
+    for m in _NEGATION.finditer(statement):
+        if m.start() not in governed:
+            score += 1
+    return score
+
+
+def statement_refutes(statement: str) -> bool:
+    """Whether the statement itself says something is false ("X is a hoax", "X didn't happen",
+    "X denies Y"); "not fake" and "denies hoax claims" affirm. See :func:`statement_polarity`."""
+    return statement_polarity(statement) > 0
+
+
+def on_topic_refutation(
+    statement: str, sentences: list[str], min_overlap: float = 0.25, min_shared: int = 2
+) -> tuple[int, int]:
+    """(refuting cues, on-topic sentences) over the sentences about the statement's topic.
+
+    A sentence is on-topic when it shares at least ``min_shared`` content words and ``min_overlap``
+    of the smaller content-word set with the statement (:func:`cluster.contradictions.topic_overlap`).
+    Why: "hoax" in an aside about another story, or in a sidebar, says nothing about this claim;
+    a refutation next to the headline's own words does.
+    """
+    if not 0.0 <= min_overlap <= 1.0 or min_shared < 1:
+        raise ValueError("min_overlap must be in [0, 1] and min_shared >= 1")
+    refute = n = 0
+    for sentence in sentences:
+        overlap, shared = topic_overlap(statement, sentence)
+        if overlap >= min_overlap and shared >= min_shared:
+            n += 1
+            refute += refutation_counts(sentence)[0]
+    return refute, n
 
 
 def story_refute_stats(articles: list[str]) -> tuple[float, float]:
@@ -198,7 +297,18 @@ def stance_features(
     f["body_refute_x_head"] = f["body_refute"] * head
     mean, spread = story_stats if story_stats is not None else DEFAULT_STORY_STATS
     f["body_refute_z"] = (f["body_refute"] - mean) / (spread + 0.3)
-    f["polarity_xor"] = f["body_refute_z"] * (1.0 - 2.0 * head)
+    sign = 1.0 - 2.0 * head
+    f["polarity_xor"] = f["body_refute_z"] * sign
+    # Signed body levels: with ``head_sign`` beside them a linear head learns P = s(s * (w.x + c) + b),
+    # i.e. stance = body polarity XOR statement polarity, with the body's threshold c fitted.
+    parity = float(statement_refutes_parity(statement))
+    f |= {"head_sign": sign, "head_refutes_parity": parity}
+    f["polarity_xor_parity"] = f["body_refute_z"] * (1.0 - 2.0 * parity)
+    on_topic_refute, _ = on_topic_refutation(statement, sentences)
+    f["ontopic_refute"] = math.log1p(on_topic_refute)
+    f["ontopic_xor"] = f["ontopic_refute"] * sign
+    f["refute_density_xor"] = refute / words * 100 * sign
+    f["hedge_xor"] = f["body_hedge"] * sign
     idx = candidate_indices(statement, sentences, top_k)
     conflicts = [tuple(detail_conflicts(sentences[i], statement)) for i in idx]
     flat = [c for cs in conflicts for c in cs]

@@ -341,3 +341,149 @@ def test_dates_of_different_events_do_not_conflict() -> None:
     assert kinds(
         "The quake struck at 4:12 a.m. local time on Thursday.", "The quake hit at 4:12 a.m. local time on Wednesday."
     ) == ["date"]
+
+
+# --- real-news false flags (benchmarks/results/contradiction_audit.csv): each rule, both ways ------
+
+
+def _flags(a: str, b: str) -> list[str]:
+    """Kinds the contradictions table would report (score >= 0.5, its default ``min_score``)."""
+    return [c.kind for c in detail_conflicts(a, b) if c.score >= 0.5]
+
+
+def test_negative_verbs_negate_like_not() -> None:
+    neg = "The Taliban did not comment on the attack in Farah."
+    assert _flags("The Taliban declined to comment on the attack in Farah.", neg) == []
+    assert _flags("The Taliban is yet to comment on the attack in Farah.", neg) == []
+    assert _flags("The men refused to sit next to the women.", "The men wouldn't sit next to the women.") == []
+    assert _flags("The Taliban commented on the attack in Farah.", neg) == ["negation"]
+
+
+def test_without_under_a_negation_is_a_double_negative() -> None:
+    ask = "They want the money first, the source said."
+    assert _flags("They will not give the DNA without the money.", ask) == []
+    assert _flags("They signed the deal without the money.", "They signed the deal with the money.") == ["negation"]
+
+
+def test_a_word_both_negated_and_affirmed_on_one_side_is_no_flip() -> None:
+    a = "This is not a war against Nusra, but a war against Islam."
+    b = "It is not a war against the Nusra Front, it is a war against Islam."
+    assert _flags(a, b) == []
+
+
+def test_negation_scope_reaches_past_adverbs_and_objects() -> None:
+    confirm = "The White House could not immediately confirm the video."
+    assert _flags("The CIA could not confirm the video.", confirm) == []
+    assert _flags("She won't let my sister talk to the press.", "She won't talk to the press.") == []
+    assert _flags("The White House confirmed the video.", confirm) == ["negation"]
+
+
+def test_names_are_not_negation_flips() -> None:
+    assert _flags("There is no Apple Store in the country.", "The Apple Store in the country is busy.") == []
+    assert _flags("Police arrested the suspect.", "Police did not arrest the suspect.") == ["negation"]
+
+
+def test_flips_said_of_different_things_are_no_conflict() -> None:
+    a = "Tridevil said she wanted fame and fortune from the surgery."
+    b = "Tridevil said she had the surgery because she didn't want to look attractive to men."
+    assert _flags(a, b) == []
+    assert _flags(a, "Tridevil said she did not want fame and fortune from the surgery.") == ["negation"]
+
+
+def test_conditions_questions_and_purposes_state_no_fact() -> None:
+    began = "The United States began the airstrikes in Iraq over the weekend."
+    assert _flags("ISIS threatened Sotloff unless the United States ended the airstrikes in Iraq.", began) == []
+    assert _flags("The United States ended the airstrikes in Iraq over the weekend.", began) == ["negation"]
+    assert _flags("Hugh Hefner dead after all?", "Hugh Hefner is still alive, despite the hoax.") == []
+    legend = "The legend says the seventh son will turn into a werewolf."
+    assert _flags(legend, "She adopted the seventh son so that he would not turn into a werewolf.") == []
+    assert _flags(legend, "The seventh son did not turn into a werewolf.") == ["negation"]
+
+
+def test_preventive_verbs_and_intentions() -> None:
+    a = "She adopted the boy to prevent him from turning into a werewolf."
+    assert _flags(a, "She adopted the boy to stop him turning into a werewolf.") == []
+    stop = "ISIS militants issued an order to stop recruiting Egyptian jihadists."
+    assert _flags("ISIS militants issued an order to no longer recruit Egyptian jihadists.", stop) == []
+    assert _flags(
+        "ISIS militants stopped recruiting Egyptian jihadists.", "ISIS militants are recruiting Egyptian jihadists."
+    ) == ["negation"]
+    cannot = "The White House could not confirm the authenticity of the video."
+    assert _flags("The administration would work to confirm the authenticity of the video.", cannot) == []
+
+
+def test_first_person_speech_of_different_voices() -> None:
+    a = "'I don't care what people say,' Tridevil told the Sun."
+    assert _flags(a, "'I care what people say,' her mother said.") == []
+    assert _flags(a, "'I care what people say,' Tridevil told the Sun.") == ["negation"]
+
+
+def test_antonym_pair_held_whole_by_one_side_is_no_flip() -> None:
+    assert _flags("The cat has both male and female genitalia, the vet said.", "The vet will make the cat male.") == []
+    assert _flags("The vet will make the cat female.", "The vet will make the cat male.") == ["negation"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("ISIS killed US journalist Steven Sotloff in Syria.", "ISIS killed U.S. journalist Steven Sotloff in Syria."),
+        (
+            "ISIS killed U.S. journalist Steven Sotloff in Syria.",
+            "ISIS killed American journalist Steven Sotloff in Syria.",
+        ),
+        (
+            "A Tampa massage therapist says she has a third breast.",
+            "A Floridian massage therapist says she has a third breast.",
+        ),
+        ("They want $1 million for Foley's body.", "They want $1 million for Mr Foley’s body."),
+        ("He said: “I’m back, Obama.”", 'He said: "I\'m back, Obama."'),
+        (
+            "Aircraft struck a gathering of ISIL leaders near Mosul.",
+            "Aircraft struck a gathering of Islamic State leaders near Mosul.",
+        ),
+        ("The bear clawed Mr Vorozhbitsyn's back before it fled.", "The bear clawed Igor's back before it fled."),
+        (
+            "Hearing Unconfirmed Reports of Saudi Pipeline Explosion",
+            "Reports of a Saudi pipeline explosion near Riyadh are unconfirmed.",
+        ),
+        (
+            "The boy turns 13 this week, the New York Daily News reports.",
+            "The boy turns 13 this week, the Independent reports.",
+        ),
+    ],
+)
+def test_one_entity_named_two_ways_is_no_conflict(a: str, b: str) -> None:
+    assert "entity" not in _flags(a, b)
+
+
+def test_titled_names_in_the_same_slot_still_conflict() -> None:
+    found = _flags("The committee elected Mr Jones as its chairman.", "The committee elected Mr Smith as its chairman.")
+    assert found == ["entity"]
+
+
+def test_ranges_further_sets_and_names_with_digits() -> None:
+    assert _flags("I called 50 or 60 doctors and no one would do it.", "I called 50 doctors.") == []
+    assert _flags("I called 80 doctors and no one would do it.", "I called 50 doctors.") == ["number"]
+    assert _flags("ISIS has executed three other Western hostages.", "ISIS held 23 Western hostages.") == []
+    assert _flags("ISIS held three Western hostages this year.", "ISIS held 23 Western hostages this year.") == [
+        "number"
+    ]
+    a = "According to news360, Saudia will keep men and women apart."
+    assert _flags(a, "Saudia will keep men and women apart, Emirates247 reported.") == []
+
+
+def test_money_sums_of_different_things_do_not_conflict() -> None:
+    deal = "The deal would value Mojang at more than $2 billion."
+    assert _flags(deal, "Mojang's revenue was about $360 million last year, the company told the Journal.") == []
+    assert _flags(deal, "The deal would value Mojang at about $1 billion.") == ["number"]
+
+
+def test_datelines_and_dates_of_statements_do_not_conflict() -> None:
+    adopted = "Kirchner announced on Dec. 23 that she had adopted the boy as her godson."
+    assert _flags("BUENOS AIRES, Dec. 29 (UPI) -- Kirchner adopted the boy as her godson.", adopted) == []
+    said = "A White House spokesman said on Tuesday that the ISIS commander was wounded in the strike."
+    assert _flags(said, "Iraqi officials said Sunday that the ISIS commander was wounded in the strike.") == []
+    tweet = "Earlier Saturday, Trump announced on Twitter that he would decide on the Paris accord."
+    assert _flags(tweet, "Axios reported on Sunday that Trump had decided on the Paris accord.") == []
+    video = "On Aug. 20, the group released a video showing the killing of Foley."
+    assert _flags(video, "The group released a video showing the killing of Foley on Aug. 19.") == ["date"]
