@@ -650,7 +650,7 @@ def _number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
     if _years(a) != _years(b) and (_years(a) or _years(b)):
         return []  # "killed 500 people in 2007" is another event than "12 people died"
     qa, qb = quantities(a), quantities(b)
-    groups: dict[object, tuple[list[Quantity], list[Quantity]]] = {}
+    groups: dict[str | tuple[str, str], tuple[list[Quantity], list[Quantity]]] = {}
     for side, qs in ((0, qa), (1, qb)):
         for q in qs:
             key = _event_key(q)
@@ -660,22 +660,22 @@ def _number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
                 groups.setdefault(q.unit, ([], []))[side].append(q)
     out: list[Conflict] = []
     seen: set[tuple[int, int]] = set()
-    for key in sorted(groups, key=str):
-        va, vb = groups[key]
-        event_keyed = isinstance(key, tuple)
+    for group in sorted(groups, key=str):
+        va, vb = groups[group]
+        event_keyed = isinstance(group, tuple)
         pairs = [(x, y) for x in va for y in vb if event_keyed or not (x.event and y.event and x.event != y.event)]
         if not pairs or any(abs(x.value - y.value) < 1e-9 for x, y in pairs):
             continue
         x, y = min(pairs, key=lambda p: abs(p[0].value - p[1].value))
         if (x.span.start, y.span.start) in seen:
             continue
-        if key in _BARE_UNITS and not _measured(a, x) & _measured(b, y):
+        if group in _BARE_UNITS and not _measured(a, x) & _measured(b, y):
             continue  # "a deal worth $2 billion" vs "revenue of $360 million"
         score = _number_verdict(x, y, event_keyed)
         if score is None:
             continue
         seen.add((x.span.start, y.span.start))
-        label = " ".join(key) if isinstance(key, tuple) else key
+        label = " ".join(group) if isinstance(group, tuple) else group
         out.append(Conflict("number", score, x.span, y.span, f"'{x.span.text}' vs '{y.span.text}' ({label})"))
     return out
 

@@ -243,10 +243,14 @@ def _extract_html(html: str) -> tuple[str, str | None, str | None, str | None, s
         favor_precision=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    if doc is None or not (doc.text or "").strip():
+    if doc is None:
         return None
-    source = doc.sitename if doc.sitename and doc.sitename != doc.title else None
-    return doc.text, doc.title, _meta_published(html) or doc.date, doc.url, source
+    fields: dict[str, Any] = doc if isinstance(doc, dict) else doc.as_dict()  # older trafilatura returns a dict
+    text, title, sitename = fields.get("text") or "", fields.get("title"), fields.get("sitename")
+    if not text.strip():
+        return None
+    source = sitename if sitename and sitename != title else None
+    return text, title, _meta_published(html) or fields.get("date"), fields.get("url"), source
 
 
 def _read_jsonl(file: Path, columns: Columns, report: Report) -> Iterator[_Record]:

@@ -175,7 +175,8 @@ def pair_table(
     content = paragraphs.filter(pl.col("text_id").is_not_null())
     first = content.group_by("text_id").agg(pl.col("para_id").min().alias("rep"), pl.col("id").first())
     first = first.sort("text_id")
-    rep = np.full(int(content["text_id"].max()) + 1 if content.height else 0, -1, dtype=np.int64)
+    n_texts = int(content["text_id"].to_numpy().max()) + 1 if content.height else 0
+    rep = np.full(n_texts, -1, dtype=np.int64)
     rep[first["text_id"].to_numpy()] = first["rep"].to_numpy()
     match = score if match is None else match
     near = pl.DataFrame(
