@@ -121,6 +121,18 @@ def contradict(
         typer.echo(json.dumps(verdict))
         return
     layers = " + ".join(verdict["layers"])
+    if "stance" in verdict:
+        stance = verdict["stance"]
+        says = "calls the statement false" if verdict["contradiction"] else "does not call the statement false"
+        colour = "bold red" if verdict["contradiction"] else "green"
+        out.print(f"[{colour}]the article {says}[/] (P(disagree) {stance['p_disagree']:.2f}, "
+                  f"threshold {stance['threshold']:.2f}, layers {layers})")
+        out.print(f"  evidence: {verdict['evidence']}", markup=False)
+        detail = verdict["detail"]
+        if detail["contradiction"]:
+            out.print(f"  strongest conflicting sentence ({detail['kind']}, score {detail['score']:.2f}): "
+                      f"«{detail['span_a']}» vs «{detail['span_b']}» in: {detail['evidence']}", markup=False)
+        return
     if verdict["contradiction"]:
         out.print(f"[bold red]contradiction[/] ({verdict['kind']}, score {verdict['score']:.2f}, layers {layers})")
         out.print(f"  «{verdict['span_a']}» vs «{verdict['span_b']}»", markup=False)

@@ -14,6 +14,7 @@ from cluster.embed import Encoder, encode_in_order
 from cluster.errors import InputError, Problem
 from cluster.exact import text_hash
 from cluster.metrics import binary_scores, cluster_scores, pair_scores, worst_clusters
+from cluster.stance import StanceHead, score_stance, shipped_head
 from cluster.store import read_table
 
 
@@ -88,16 +89,49 @@ def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None)
     return pair_scores(pairs["label"].cast(pl.Int64).to_numpy(), scores, threshold)
 
 
-def contradiction_verdict(statement: str, text: str, nli: NLIScorer | None = None) -> dict[str, Any]:
+ARTICLE_SENTENCES = 3  # a text of this many sentences is an article: its stance on the statement is judged too
+
+
+def contradiction_verdict(
+    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | None = None
+) -> dict[str, Any]:
     """Whether ``statement`` contradicts ``text`` (a sentence or a whole article), with the strongest evidence.
 
     Each sentence of ``text`` is judged against the statement (detail layer, and NLI when given); the
-    sentence with the highest score is the evidence.
+    sentence with the highest score is the evidence. An article (:data:`ARTICLE_SENTENCES`+ sentences) is
+    also judged as a whole by the stance layer (``head``, default :func:`cluster.stance.shipped_head`):
+    does it call the statement false? Then the verdict is the stance's (kind ``claim``, score
+    P(disagree)) and the sentence-level verdict is kept under ``detail``.
     """
     if not statement.strip() or not text.strip():
         raise ValueError("both statements must be non-empty")
+    sentences = split_sentences(text) or [text]
+    best = _sentence_verdict(statement, sentences, nli)
+    best["layers"] = ["detail", "nli"] if nli is not None else ["detail"]
+    if len(sentences) < ARTICLE_SENTENCES:
+        return best
+    head = head or shipped_head()
+    if head is None:
+        return best
+    stance = score_stance(statement, text, None, head)
+    disagree = stance.label == "disagree"
+    return {
+        "contradiction": disagree,
+        "kind": "claim" if disagree else None,
+        "score": stance.score,
+        "evidence": stance.evidence.sentence if stance.evidence else best["evidence"],
+        "span_a": None,
+        "span_b": None,
+        "stance": {"label": stance.label, "p_disagree": stance.score, "threshold": head.threshold},
+        "detail": best,
+        "layers": ["stance", *best["layers"]],
+    }
+
+
+def _sentence_verdict(statement: str, sentences: list[str], nli: NLIScorer | None) -> dict[str, Any]:
+    """The strongest sentence-level verdict (detail layer, NLI when given) of ``sentences`` vs ``statement``."""
     best: dict[str, Any] | None = None
-    for sentence in split_sentences(text) or [text]:
+    for sentence in sentences:
         verdict = score_statement_pair(statement, sentence, nli)
         if best is None or verdict.score > best["score"]:
             spans = verdict.spans
@@ -110,7 +144,6 @@ def contradiction_verdict(statement: str, text: str, nli: NLIScorer | None = Non
                 "span_b": spans[1].text if spans else None,
             }
     assert best is not None
-    best["layers"] = ["detail", "nli"] if nli is not None else ["detail"]
     return best
 
 

@@ -160,3 +160,42 @@ def test_select_design_prefers_the_informative_feature() -> None:
     chosen = select_design(_rows(), (("noise",), ("signal",)))
     assert chosen["features"] == ["signal"]
     assert chosen["cv"]["macro_f1"] > 0.9
+
+
+DEBUNK = (
+    "A photo said to show a shark swimming down a flooded highway in Houston spread quickly on Sunday. "
+    "Experts said the image is a hoax. The picture was doctored: the shark was pasted in from a 2005 "
+    "magazine photo, a photo editor told reporters. Snopes debunked the same fake during earlier storms. "
+    "There is no evidence that any shark swam in the floodwater."
+)
+REPORT = (
+    "A shark was seen swimming down a flooded highway in Houston on Sunday, residents said. Several drivers "
+    "filmed the animal as it passed stranded cars. Wildlife officials said sharks can enter flooded areas "
+    "from the bay during storm surges. Police urged residents to stay out of the water."
+)
+
+
+def test_an_article_that_debunks_a_statement_contradicts_it_and_one_that_reports_it_does_not() -> None:
+    from cluster.evaluate import contradiction_verdict
+
+    claim = "Shark swims down flooded Houston highway"
+    debunked = contradiction_verdict(claim, DEBUNK)
+    assert debunked["contradiction"] and debunked["kind"] == "claim"
+    assert debunked["layers"][0] == "stance" and debunked["stance"]["label"] == "disagree"
+    assert "hoax" in debunked["evidence"] or "fake" in debunked["evidence"] or "doctored" in debunked["evidence"]
+    reported = contradiction_verdict(claim, REPORT)
+    assert not reported["contradiction"] and reported["stance"]["label"] == "agree"
+    assert reported["score"] < debunked["score"]
+
+
+def test_the_statement_own_polarity_flips_the_article_verdict() -> None:
+    from cluster.evaluate import contradiction_verdict
+
+    assert not contradiction_verdict("Shark photo from Houston is a hoax", DEBUNK)["contradiction"]
+
+
+def test_a_short_text_is_judged_sentence_by_sentence_without_the_stance_layer() -> None:
+    from cluster.evaluate import contradiction_verdict
+
+    verdict = contradiction_verdict("The storm killed 12 people.", "The storm killed 40 people. Roads were closed.")
+    assert "stance" not in verdict and verdict["kind"] == "number" and verdict["contradiction"]
