@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 DOCUMENTS = pl.Schema(
-    {
+    {  # type: ignore[arg-type]  # mypy infers dict[str, object] from a mix of dtype classes and instances
         "doc_id": pl.Int64,  # dense 0..n-1 in reading order
         "id": pl.String,  # the input's id (or relative path for .txt/.md/.html)
         "file": pl.String,
