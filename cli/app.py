@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cli.console import err, out, progress_bars, setup_logging, user_errors
 from cluster import __version__
+
+if TYPE_CHECKING:
+    from cluster.runner import RunOptions
 
 app = typer.Typer(
     name="newsdedup",
@@ -43,6 +46,10 @@ MinShare = Annotated[
     float,
     typer.Option("--min-share", min=0.01, max=1.0, help="Share of the shorter article found in the other for a copy."),
 ]
+# The CLI's defaults of Settings.passage_threshold and Settings.min_share, written here so `--help` does not
+# import the library (about a second); tests/test_cli.py checks they agree.
+DEFAULT_THRESHOLD = 0.92
+DEFAULT_MIN_SHARE = 0.5
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage to stderr.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 NliModel = Annotated[
@@ -95,8 +102,8 @@ def run(
     url_col: UrlCol = "url",
     published_col: PublishedCol = "published",
     strict: Strict = False,
-    threshold: Threshold = 0.92,
-    min_share: MinShare = 0.5,
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    min_share: MinShare = DEFAULT_MIN_SHARE,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     verbose: Verbose = False,
@@ -104,26 +111,48 @@ def run(
 ) -> None:
     """Run the whole pipeline on CORPUS and write documents, paragraphs, passages, pairs, copies, stories,
     contradictions."""
-    from cluster.runner import RunOptions, run_corpus
+    from cluster.runner import run_corpus
 
     setup_logging(verbose)
     with user_errors():
-        options = RunOptions(
-            paths=corpus or [DEFAULT_CORPUS],
-            out=out_dir,
-            fmt=fmt,
-            model=model,
-            columns=(text_col, id_col, title_col, source_col, url_col, published_col),
-            strict=strict,
-            passage_threshold=threshold,
-            min_share=min_share,
-            nli_model=nli_model,
-            use_nli=not no_nli,
+        options = run_options(
+            corpus, out_dir, model, (text_col, id_col, title_col, source_col, url_col, published_col),
+            strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli, fmt=fmt,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)
     if not quiet:
         _print_summary(summary, out_dir)
+
+
+def run_options(
+    corpus: list[Path] | None,
+    out_dir: Path,
+    model: str | None,
+    columns: tuple[str, str, str, str, str, str],
+    *,
+    strict: bool,
+    threshold: float,
+    min_share: float,
+    nli_model: str | None,
+    no_nli: bool,
+    fmt: str = "parquet",
+) -> RunOptions:
+    """The ``RunOptions`` of `run` and `index build` from their shared command-line options."""
+    from cluster.runner import RunOptions
+
+    return RunOptions(
+        paths=corpus or [DEFAULT_CORPUS],
+        out=out_dir,
+        fmt=fmt,
+        model=model,
+        columns=columns,
+        strict=strict,
+        passage_threshold=threshold,
+        min_share=min_share,
+        nli_model=nli_model,
+        use_nli=not no_nli,
+    )
 
 
 def _print_summary(summary: object, out_dir: Path) -> None:

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from cli.app import (
-    DEFAULT_CORPUS,
+    DEFAULT_MIN_SHARE,
+    DEFAULT_THRESHOLD,
     Corpus,
     Format,
     IdCol,
@@ -28,6 +29,7 @@ from cli.app import (
     TitleCol,
     UrlCol,
     Verbose,
+    run_options,
 )
 from cli.console import err, out, progress_bars, setup_logging, user_errors
 
@@ -51,8 +53,8 @@ def build(
     url_col: UrlCol = "url",
     published_col: PublishedCol = "published",
     strict: Strict = False,
-    threshold: Threshold = 0.92,
-    min_share: MinShare = 0.5,
+    threshold: Threshold = DEFAULT_THRESHOLD,
+    min_share: MinShare = DEFAULT_MIN_SHARE,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     verbose: Verbose = False,
@@ -60,20 +62,12 @@ def build(
 ) -> None:
     """Index CORPUS (the stages of `run`, kept for `add` and `find`); rebuilding reuses the vectors held."""
     from cluster import living
-    from cluster.runner import RunOptions
 
     setup_logging(verbose)
     with user_errors():
-        options = RunOptions(
-            paths=corpus or [DEFAULT_CORPUS],
-            out=index,
-            model=model,
-            columns=(text_col, id_col, title_col, source_col, url_col, published_col),
-            strict=strict,
-            passage_threshold=threshold,
-            min_share=min_share,
-            nli_model=nli_model,
-            use_nli=not no_nli,
+        options = run_options(
+            corpus, index, model, (text_col, id_col, title_col, source_col, url_col, published_col),
+            strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)

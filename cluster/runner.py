@@ -15,6 +15,7 @@ from cluster.report import Summary, manifest, summarise
 from cluster.store import EmbeddingCache, write_run
 
 log = logging.getLogger(__name__)
+_DEFAULTS = Settings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +26,8 @@ class RunOptions:
     model: str | None = None
     columns: tuple[str, str, str, str, str, str] = ("text", "id", "title", "source", "url", "published")
     strict: bool = False
-    passage_threshold: float = 0.92
-    min_share: float = 0.5
+    passage_threshold: float = _DEFAULTS.passage_threshold
+    min_share: float = _DEFAULTS.min_share
     use_cache: bool = True
     nli_model: str | None = None  # a folder; None: the shipped model when present, else the detail layer alone
     use_nli: bool = True

@@ -104,6 +104,16 @@ def test_every_command_and_option_has_help(runner: CliRunner) -> None:
             assert (getattr(param, "help", None) or "").strip(), f"{' '.join(path)}: {param.name} has no help"
 
 
+def test_cli_defaults_are_the_library_defaults() -> None:
+    from cli.app import DEFAULT_MIN_SHARE, DEFAULT_THRESHOLD
+    from cluster.pipeline import Settings
+    from cluster.runner import RunOptions
+
+    assert (Settings().passage_threshold, Settings().min_share) == (DEFAULT_THRESHOLD, DEFAULT_MIN_SHARE)
+    options = RunOptions(paths=[], out=Path("x"))
+    assert (options.passage_threshold, options.min_share) == (DEFAULT_THRESHOLD, DEFAULT_MIN_SHARE)
+
+
 def test_no_arguments_shows_help(runner: CliRunner) -> None:
     result = runner.invoke(app, [])
     assert "Usage:" in result.output
