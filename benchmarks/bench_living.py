@@ -12,10 +12,10 @@
     real model (its cost) and answered with its synthetic vector (so it has matches); median and p95.
     Requirement: < 200 ms.
 (c) IVF recall after 10 successive adds: the index maintenance ``add`` uses (``_grow_index`` adds rows,
-    retrains when the index doubled or its lists got unbalanced; ``search_pairs`` searches the new rows), on
-    vectors only, starting from an IVF index of 40% of the vectors and adding 6% ten times, with new topics
-    arriving (drift). Recall = share of the exact pairs (flat index, cosine >= 0.75) found. Requirement:
-    >= 0.99.
+    retrains when the index doubled or its lists got unbalanced; ``cluster.index.neighbour_pairs`` searches
+    the new rows), on vectors only, starting from an IVF index of 40% of the vectors and adding 6% ten
+    times, with new topics arriving (drift). Recall = share of the exact pairs (flat index, cosine >= 0.75)
+    found. Requirement: >= 0.99.
 
     python benchmarks/bench_living.py [--quick] [--no-model]
 
@@ -362,7 +362,7 @@ def bench_recall(n_vectors: int, adds: int = 10, seed: int = 2) -> dict[str, Any
     import faiss
 
     from cluster.index import IndexParams, build_index, neighbour_pairs
-    from cluster.living import search_pairs, update_pairs
+    from cluster.living import update_pairs
 
     rng = np.random.default_rng(seed)
     params = IndexParams()
@@ -408,7 +408,7 @@ def bench_recall(n_vectors: int, adds: int = 10, seed: int = 2) -> dict[str, Any
     near = exact[2] >= 0.90
     near_set = set(zip(exact[0][near].tolist(), exact[1][near].tolist(), strict=True))
     single = build_index(vectors, params)  # one IVF build over everything, for comparison
-    single_pairs = search_pairs(single, vectors, np.arange(len(vectors)), threshold, params)
+    single_pairs = neighbour_pairs(single, vectors, threshold, params)
     single_set = set(zip(single_pairs[0].tolist(), single_pairs[1].tolist(), strict=True))
     recall = len(exact_set & got_set) / max(1, len(exact_set))
     out = {

@@ -71,37 +71,46 @@ def neighbour_pairs(
     threshold: float,
     params: IndexParams = IndexParams(),
     progress: Callable[[int, int], None] | None = None,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (left, right, cosine) of rows of ``vectors`` with cosine >= ``threshold``; left < right, unique.
 
-    ``vectors`` must be the vectors the index holds, in id order.
+    ``vectors`` must be the vectors the index holds, in id order. ``rows`` (default: every row) are the rows
+    searched against everything the index holds — a living index searches only the rows it added. Each row
+    asks for its k nearest, again with a larger k while its k-th neighbour still passes the threshold.
     """
     if not -1.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
     vectors = _check(vectors)
     n = vectors.shape[0]
-    lefts, rights, scores = [], [], []
-    for start in range(0, n, params.batch):
-        rows = np.arange(start, min(start + params.batch, n))
+    todo = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    lefts, rights, scores = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
+    for start in range(0, len(todo), params.batch):
+        query = todo[start : start + params.batch]
         k = min(params.k, n)
-        while True:
-            sims, ids = index.search(vectors[rows], k)
+        while len(query):
+            sims, ids = index.search(vectors[query], k)
             saturated = (sims[:, -1] >= threshold) & (ids[:, -1] >= 0)
-            done = ~saturated if k < min(params.max_k, n) else np.ones(len(rows), dtype=bool)
-            keep = (sims >= threshold) & (ids >= 0) & (ids != rows[:, None])
-            keep &= done[:, None]
+            done = ~saturated if k < min(params.max_k, n) else np.ones(len(query), dtype=bool)
+            keep = (sims >= threshold) & (ids >= 0) & (ids != query[:, None]) & done[:, None]
             q, j = np.nonzero(keep)
-            lefts.append(rows[q])
+            lefts.append(query[q])
             rights.append(ids[q, j])
             scores.append(sims[q, j])
-            if done.all():
-                break
-            rows, k = rows[~done], min(k * 4, params.max_k, n)
+            query, k = query[~done], min(k * 4, params.max_k, n)
         if progress:
-            progress(min(start + params.batch, n), n)
-    left = np.concatenate(lefts).astype(np.int64)
-    right = np.concatenate(rights).astype(np.int64)
-    score = np.minimum(np.concatenate(scores).astype(np.float32), 1.0)
+            progress(min(start + params.batch, len(todo)), len(todo))
+    return unique_pairs(
+        np.concatenate(lefts).astype(np.int64),
+        np.concatenate(rights).astype(np.int64),
+        np.minimum(np.concatenate(scores).astype(np.float32), 1.0),
+    )
+
+
+def unique_pairs(
+    left: np.ndarray, right: np.ndarray, score: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each unordered pair once as (a < b), keeping its highest score; sorted by (a, b)."""
     a, b = np.minimum(left, right), np.maximum(left, right)
     order = np.lexsort((-score, b, a))
     a, b, score = a[order], b[order], score[order]

@@ -55,7 +55,7 @@ from cluster.conflicts import find_contradictions
 from cluster.embed import DEFAULT_MODEL, Encoder, encode_in_order, load_encoder
 from cluster.errors import IndexFormatError, IndexLockedError, IndexModelError, Problem, StoreError
 from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, text_hash
-from cluster.index import IndexParams, build_index
+from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.ingest import Columns, read_corpus
 from cluster.paragraphs import repeated_unrelated, split_paragraphs, split_text, template_reason
 from cluster.passages import passage_scores
@@ -75,7 +75,6 @@ EMBED_CHUNK = 1024  # texts per vector segment: the most a killed run loses
 RETRAIN_GROWTH = 2.0  # an IVF index is retrained once it holds this many times the vectors it was trained on
 RETRAIN_IMBALANCE = 2.0  # … or once its lists are this much more unbalanced than after training
 KEEP_HISTORY = 50
-_EXACT = IndexParams()
 
 # Called with a stage name at each point where a killed process must leave a usable index: "embedded" (after
 # each vector segment), "searched", "writing" (first file of a generation written), "written" (generation
@@ -795,54 +794,6 @@ def _imbalance(index: Any) -> float:
     return float((sizes**2).sum() * len(sizes) / (total * total)) if total else 1.0
 
 
-def search_pairs(
-    index: faiss.Index,
-    vectors: np.ndarray,
-    rows: np.ndarray,
-    threshold: float,
-    params: IndexParams = _EXACT,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (left < right, cosine >= threshold) between ``vectors[rows]`` and everything the index holds.
-
-    ``cluster.index.neighbour_pairs`` for a subset of the rows: each row asks for its k nearest, again with
-    a larger k while its k-th neighbour still passes the threshold.
-    """
-    n = index.ntotal
-    lefts, rights, scores = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
-    for start in range(0, len(rows), params.batch):
-        query = rows[start : start + params.batch]
-        k = min(params.k, n)
-        while len(query):
-            sims, ids = index.search(np.ascontiguousarray(vectors[query]), k)
-            saturated = (sims[:, -1] >= threshold) & (ids[:, -1] >= 0)
-            done = ~saturated if k < min(params.max_k, n) else np.ones(len(query), dtype=bool)
-            keep = (sims >= threshold) & (ids >= 0) & (ids != query[:, None]) & done[:, None]
-            q, j = np.nonzero(keep)
-            lefts.append(query[q])
-            rights.append(ids[q, j])
-            scores.append(sims[q, j])
-            query, k = query[~done], min(k * 4, params.max_k, n)
-        if progress:
-            progress(min(start + params.batch, len(rows)), len(rows))
-    return _unique_pairs(
-        np.concatenate(lefts).astype(np.int64),
-        np.concatenate(rights).astype(np.int64),
-        np.minimum(np.concatenate(scores).astype(np.float32), 1.0),
-    )
-
-
-def _unique_pairs(
-    left: np.ndarray, right: np.ndarray, score: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    a, b = np.minimum(left, right), np.maximum(left, right)
-    order = np.lexsort((-score, b, a))
-    a, b, score = a[order], b[order], score[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[first], b[first], score[first]
-
-
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # vector rows left < right, cosine, match
 
 
@@ -865,7 +816,7 @@ def update_pairs(
     start = n_searched
     if note and old_kind == "ivf" and meta["kind"] == "ivf":
         start = min(n_searched, old_trained)
-    found = search_pairs(index, vectors, np.arange(start, len(vectors), dtype=np.int64), threshold, params, progress)
+    found = neighbour_pairs(index, vectors, threshold, params, progress, rows=np.arange(start, len(vectors)))
     return index, meta, _merge_pairs(kept, found), note
 
 
