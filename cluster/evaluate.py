@@ -128,6 +128,21 @@ def contradiction_verdict(
     }
 
 
+def contradiction_score(
+    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | None = None
+) -> float:
+    """The score of :func:`contradiction_verdict` alone: an article's stance is not followed by a sentence
+    search whose result would only be displayed."""
+    if not statement.strip() or not text.strip():
+        raise ValueError("both statements must be non-empty")
+    sentences = split_sentences(text) or [text]
+    if len(sentences) >= ARTICLE_SENTENCES:
+        head = head or shipped_head()
+        if head is not None:
+            return score_stance(statement, text, None, head).score
+    return float(_sentence_verdict(statement, sentences, nli)["score"])
+
+
 def _sentence_verdict(statement: str, sentences: list[str], nli: NLIScorer | None) -> dict[str, Any]:
     """The strongest sentence-level verdict (detail layer, NLI when given) of ``sentences`` vs ``statement``."""
     best: dict[str, Any] | None = None
@@ -150,8 +165,9 @@ def _sentence_verdict(statement: str, sentences: list[str], nli: NLIScorer | Non
 def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float | None = None) -> dict[str, Any]:
     """Scores of our contradiction verdict on labelled pairs (text1, text2, label 1 = contradiction)."""
     pairs = read_labels(path, ["text1", "text2", "label"])
+    head = shipped_head()
     scores = np.array(
-        [contradiction_verdict(a, b, nli)["score"] for a, b in pairs.select("text1", "text2").iter_rows()]
+        [contradiction_score(a, b, nli, head) for a, b in pairs.select("text1", "text2").iter_rows()]
     )
     labels = pairs["label"].cast(pl.Int64).to_numpy()
     report = pair_scores(labels, scores, threshold)

@@ -199,3 +199,14 @@ def test_a_short_text_is_judged_sentence_by_sentence_without_the_stance_layer() 
 
     verdict = contradiction_verdict("The storm killed 12 people.", "The storm killed 40 people. Roads were closed.")
     assert "stance" not in verdict and verdict["kind"] == "number" and verdict["contradiction"]
+
+
+def test_contradiction_score_is_the_verdict_score_for_articles_and_sentences() -> None:
+    from cluster.evaluate import contradiction_score, contradiction_verdict
+
+    for statement, text in (
+        ("Shark swims down flooded Houston highway", DEBUNK),
+        ("Shark swims down flooded Houston highway", REPORT),
+        ("The storm killed 12 people.", "The storm killed 40 people. Roads were closed."),
+    ):
+        assert contradiction_score(statement, text) == contradiction_verdict(statement, text)["score"]
