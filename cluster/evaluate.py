@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,16 @@ from cluster.store import read_table
 
 
 def read_labels(path: Path, columns: Sequence[str]) -> pl.DataFrame:
-    """A labels file (.csv, .jsonl/.ndjson, .parquet) with the given columns, all required."""
+    """A labels file (.csv, .jsonl/.ndjson, .parquet) with the given columns, all required, plus ``_line``:
+    where each record is in the file (the line for CSV and JSONL, the row number for Parquet)."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            frame = pl.read_csv(path, infer_schema=False)
+            frame = pl.read_csv(path, infer_schema=False).with_row_index("_line", offset=2)
         elif suffix in {".jsonl", ".ndjson"}:
-            frame = pl.read_ndjson(path, infer_schema_length=None)
+            frame = _read_jsonl_labels(path)
         elif suffix == ".parquet":
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(path).with_row_index("_line", offset=1)
         else:
             raise InputError(Problem(str(path), None, f"unsupported labels format '{suffix}' (csv, jsonl, parquet)"))
     except FileNotFoundError:
@@ -36,10 +38,45 @@ def read_labels(path: Path, columns: Sequence[str]) -> pl.DataFrame:
         raise InputError(Problem(str(path), None, f"cannot read: {str(exc).splitlines()[0]}")) from None
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InputError(
-            Problem(str(path), None, f"missing column(s) {', '.join(missing)} (has {', '.join(frame.columns)})")
-        )
+        has = ", ".join(c for c in frame.columns if c != "_line")
+        raise InputError(Problem(str(path), None, f"missing column(s) {', '.join(missing)} (has {has})"))
     return frame
+
+
+def read_pairs(path: Path) -> pl.DataFrame:
+    """A labelled pairs file (text1, text2, label 0/1); the first bad record is an error naming its line."""
+    pairs = read_labels(path, ["text1", "text2", "label"])
+    bad = pairs.filter(
+        pl.col("text1").is_null() | pl.col("text2").is_null() | ~pl.col("label").cast(pl.String).is_in(["0", "1"])
+    )
+    if bad.height:
+        raise InputError(Problem(str(path), int(bad["_line"][0]), "each pair needs text1, text2 and a label of 0 or 1"))
+    return pairs
+
+
+def _read_jsonl_labels(path: Path) -> pl.DataFrame:
+    """A JSON-lines labels file as a frame of strings; a bad line is an error naming it (``file:line``)."""
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line.rstrip("\r\n"))
+            except json.JSONDecodeError as exc:
+                problem = f"malformed JSON: {exc.msg} (column {exc.colno})"
+                raise InputError(Problem(str(path), line_no, problem)) from None
+            if not isinstance(row, dict):
+                raise InputError(Problem(str(path), line_no, "each line must be a JSON object"))
+            rows.append(row)
+            lines.append(line_no)
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    frame = pl.DataFrame(
+        {name: [None if row.get(name) is None else str(row[name]) for row in rows] for name in names},
+        schema=dict.fromkeys(names, pl.String),
+    )
+    return frame.with_columns(pl.Series("_line", lines, dtype=pl.UInt32))
 
 
 def evaluate_stories(results: Path, gold_path: Path, gold_col: str = "story_id", n_worst: int = 3) -> dict[str, Any]:
@@ -78,13 +115,7 @@ def pair_cosines(encoder: Encoder, text1: Sequence[str], text2: Sequence[str]) -
 
 def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None) -> dict[str, Any]:
     """Precision/recall/F1/accuracy of ``cosine >= threshold`` on labelled pairs (text1, text2, label 0/1)."""
-    pairs = read_labels(path, ["text1", "text2", "label"])
-    bad = pairs.with_row_index("_row").filter(
-        pl.col("text1").is_null() | pl.col("text2").is_null() | ~pl.col("label").cast(pl.String).is_in(["0", "1"])
-    )
-    if bad.height:
-        row = int(bad["_row"][0]) + (2 if path.suffix.lower() == ".csv" else 1)
-        raise InputError(Problem(str(path), row, "each pair needs text1, text2 and a label of 0 or 1"))
+    pairs = read_pairs(path)
     scores = pair_cosines(encoder, pairs["text1"].to_list(), pairs["text2"].to_list())
     return pair_scores(pairs["label"].cast(pl.Int64).to_numpy(), scores, threshold)
 
@@ -164,7 +195,7 @@ def _sentence_verdict(statement: str, sentences: list[str], nli: NLIScorer | Non
 
 def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float | None = None) -> dict[str, Any]:
     """Scores of our contradiction verdict on labelled pairs (text1, text2, label 1 = contradiction)."""
-    pairs = read_labels(path, ["text1", "text2", "label"])
+    pairs = read_pairs(path)
     head = shipped_head()
     scores = np.array(
         [contradiction_score(a, b, nli, head) for a, b in pairs.select("text1", "text2").iter_rows()]

@@ -345,3 +345,21 @@ def test_failed_write_leaves_no_half_written_table(
     for table in ["passages", "pairs", "copies", "stories"]:
         assert pl.read_parquet(out / f"{table}.parquet").equals(before[table]), table
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(f"{t}.parquet" for t in TABLES)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"text1": "a", "text2": "b", "label": 1}\n{"text1": "a", "text2": 12\n',
+         "2: malformed JSON: Expecting ',' delimiter (column 27)"),
+        ('{"text1": "a", "text2": "b", "label": 1}\n[1, 2]\n', "2: each line must be a JSON object"),
+        ('{"text1": "a", "text2": "b", "label": 1}\n{"text1": "a", "text2": "b", "label": "yes"}\n',
+         "2: each pair needs text1, text2 and a label of 0 or 1"),
+    ],
+)
+def test_a_bad_labels_line_is_one_error_naming_it(runner: CliRunner, tmp_path: Path, content: str,
+                                                  expected: str) -> None:
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(content)
+    result = runner.invoke(app, ["eval", "pairs", str(path), "--task", "contradiction", "--no-nli"])
+    _assert_one_error_line(result, f"{path}:{expected}")
