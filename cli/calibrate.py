@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,10 +10,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.console import out, user_errors
+from cli.options import AsJson, Results
 
 
 def calibrate(
-    results: Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")],
+    results: Results,
     threshold: Annotated[
         float | None, typer.Option(min=-1.0, max=1.0, help="Threshold to look around (default: the run's).")
     ] = None,
@@ -22,7 +22,7 @@ def calibrate(
     sweep_from: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Lowest threshold of the sweep.")] = 0.80,
     sweep_to: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Highest threshold of the sweep.")] = 0.96,
     step: Annotated[float, typer.Option(min=0.005, max=0.5, help="Step of the sweep.")] = 0.02,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Least similar accepted vs most similar rejected pairs, and counts across thresholds (no re-embedding)."""
     from cluster.calibrate import borderline_pairs, load_manifest_threshold, sweep

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from cli.app import NliModel, NoNli
 from cli.console import out, user_errors
+from cli.options import AsJson, NliModel, NoNli, Results, Task
+from cli.render import print_verdict, scores_table
 
 app = typer.Typer(help="Score stories or pair decisions against gold labels.", no_args_is_help=True)
-
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 
 
 @app.command("stories")
 def stories(
-    results: Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")],
+    results: Results,
     gold: Annotated[Path, typer.Option("--gold", help="Labels file (.csv/.jsonl/.parquet) with id and a gold column.")],
     gold_col: Annotated[str, typer.Option("--gold-col", help="Column of the gold cluster.")] = "story_id",
     as_json: AsJson = False,
@@ -32,7 +30,7 @@ def stories(
     if as_json:
         typer.echo(json.dumps(report, default=str))
         return
-    _scores_table(
+    scores_table(
         "Stories",
         report,
         [
@@ -77,9 +75,9 @@ def pairs(
     ] = None,
     model: Annotated[str | None, typer.Option(help="Local sentence-transformers folder.")] = None,
     task: Annotated[
-        str,
+        Task,
         typer.Option(help="duplicate (label 1 = same passage/paraphrase) or contradiction (label 1 = contradicts)."),
-    ] = "duplicate",
+    ] = Task.duplicate,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     as_json: AsJson = False,
@@ -91,17 +89,15 @@ def pairs(
 
     keys = ["precision", "recall", "f1", "accuracy", "threshold", "n"]
     with user_errors():
-        if task == "duplicate":
+        if task is Task.duplicate:
             report = evaluate_pairs(path, load_encoder(model), threshold)
-        elif task == "contradiction":
+        else:
             report = evaluate_contradictions(path, choose_nli(nli_model, not no_nli), threshold)
             keys.append("macro_f1")
-        else:
-            raise ValueError(f"--task must be duplicate or contradiction, got '{task}'")
     if as_json:
         typer.echo(json.dumps(report))
         return
-    _scores_table("Pairs", report, keys)
+    scores_table("Pairs", report, keys)
 
 
 def contradict(
@@ -120,32 +116,4 @@ def contradict(
     if as_json:
         typer.echo(json.dumps(verdict))
         return
-    layers = " + ".join(verdict["layers"])
-    if "stance" in verdict:
-        stance = verdict["stance"]
-        says = "calls the statement false" if verdict["contradiction"] else "does not call the statement false"
-        colour = "bold red" if verdict["contradiction"] else "green"
-        out.print(f"[{colour}]the article {says}[/] (P(disagree) {stance['p_disagree']:.2f}, "
-                  f"threshold {stance['threshold']:.2f}, layers {layers})")
-        out.print(f"  evidence: {verdict['evidence']}", markup=False)
-        detail = verdict["detail"]
-        if detail["contradiction"]:
-            out.print(f"  strongest conflicting sentence ({detail['kind']}, score {detail['score']:.2f}): "
-                      f"«{detail['span_a']}» vs «{detail['span_b']}» in: {detail['evidence']}", markup=False)
-        return
-    if verdict["contradiction"]:
-        out.print(f"[bold red]contradiction[/] ({verdict['kind']}, score {verdict['score']:.2f}, layers {layers})")
-        out.print(f"  «{verdict['span_a']}» vs «{verdict['span_b']}»", markup=False)
-    else:
-        out.print(f"no contradiction found (score {verdict['score']:.2f}, layers {layers})")
-    out.print(f"  evidence: {verdict['evidence']}", markup=False)
-
-
-def _scores_table(title: str, report: dict[str, Any], keys: list[str]) -> None:
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in keys:
-        value = report[key]
-        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
-    out.print(table)
+    print_verdict(verdict)

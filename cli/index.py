@@ -9,12 +9,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.app import (
+from cli.console import err, out, progress_bars, setup_logging, user_errors
+from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_THRESHOLD,
+    AsJson,
     Corpus,
     Format,
     IdCol,
+    IndexDir,
     MinShare,
     Model,
     NliModel,
@@ -31,14 +34,11 @@ from cli.app import (
     Verbose,
     run_options,
 )
-from cli.console import err, out, progress_bars, setup_logging, user_errors
 
 app = typer.Typer(
     help="Keep a corpus as a reusable index: build it once, add new articles as they come.", no_args_is_help=True
 )
 
-IndexDir = Annotated[Path, typer.Option("--index", "-i", help="Index folder.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 
 
 @app.command("build")

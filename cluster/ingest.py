@@ -345,3 +345,50 @@ def _optional_str(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def original_records(file: Path | str) -> Iterator[tuple[int | None, dict[str, Any]]]:
+    """Every record of ``file`` with all its fields as the user wrote them: (line, fields).
+
+    Tabular files give each row (JSONL line or CSV/Parquet row number, as ``documents.line``) with every
+    column; a one-article file gives (None, its text and what was extracted: title, source, url, published).
+    Used to write a cleaned corpus that keeps the input's own fields. An unreadable file raises ``InputError``.
+    """
+    file = Path(file)
+    suffix = file.suffix.lower()
+
+    def fail(problem: Problem) -> None:
+        raise InputError(problem)
+
+    try:
+        if suffix in ONE_ARTICLE:
+            record = _read_one_article(file, file.parent, fail)
+            if record is not None:
+                fields = {"text": record.text, "title": record.title, "source": record.source,
+                          "url": record.url, "published": record.published}
+                yield None, {k: v for k, v in fields.items() if v is not None}
+        elif suffix in {".jsonl", ".ndjson"}:
+            with file.open("rb") as handle:
+                for line_no, raw in enumerate(handle, start=1):
+                    if raw.strip():
+                        try:
+                            row = json.loads(raw)
+                        except (json.JSONDecodeError, UnicodeDecodeError):
+                            continue  # reported when the corpus was read; never a kept record
+                        if isinstance(row, dict):
+                            yield line_no, row
+        elif suffix == ".csv":
+            loaded = _load_csv(file, fail)
+            if loaded is not None:
+                yield from zip(loaded[1], loaded[0].iter_rows(named=True), strict=True)
+        elif suffix == ".parquet":
+            lazy, offset = pl.scan_parquet(file), 0
+            while (frame := lazy.slice(offset, 10_000).collect()).height:  # one slice in memory at a time
+                yield from enumerate(frame.iter_rows(named=True), start=offset + 1)
+                offset += frame.height
+        else:
+            raise InputError(Problem(str(file), None, f"unknown format {suffix or '(no extension)'}"))
+    except OSError as exc:
+        raise InputError(Problem(str(file), None, f"cannot read: {exc.strerror or exc}")) from None
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(Problem(str(file), None, f"cannot parse: {str(exc).splitlines()[0]}")) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +71,7 @@ def manifest(
     inputs: list[str],
     problems: list[Problem],
     fmt: str,
+    columns: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -79,6 +81,8 @@ def manifest(
         "settings": settings.as_dict(),
         "format": fmt,
         "inputs": inputs,
+        "workdir": os.getcwd(),  # relative input paths are relative to it (`dedup` reads the inputs again)
+        "columns": dict(columns or {}),  # input column names as mapped (--text-col ...): `dedup` writes them back
         "counts": dict(result.stats),
         "contradiction_layers": list(result.layers),
         "skipped": {

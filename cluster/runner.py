@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from cluster.contradictions import NLIScorer, default_nli_path, load_nli
@@ -86,7 +86,8 @@ def run_corpus(
     if cache is not None and result.stats.get("embedded", 0):
         cache.save()
     data = manifest(
-        result, settings, model=encoder.name, dim=dim, inputs=corpus.files, problems=corpus.problems, fmt=options.fmt
+        result, settings, model=encoder.name, dim=dim, inputs=corpus.files, problems=corpus.problems, fmt=options.fmt,
+        columns=asdict(Columns(*options.columns)),
     )
     write_run(options.out, result.tables(), data, options.fmt)
     return summarise(result, corpus.problems)

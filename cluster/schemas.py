@@ -105,6 +105,22 @@ OUTPUT_DOCUMENTS = pl.Schema(
     }
 )
 
+REMOVED = pl.Schema(
+    {  # one row per article or paragraph left out of the deduplicated corpus (`newsdedup dedup --removed`)
+        "id": pl.String,  # the article
+        "file": pl.String,
+        "line": pl.Int64,
+        "level": pl.String,  # article | paragraph
+        "position": pl.Int64,  # the paragraph's place in its article; null for an article
+        "reason": pl.String,  # exact_duplicate | copy | repeated_passage | boilerplate | emptied
+        "duplicate_of": pl.String,  # id of the kept article holding what was removed (null: boilerplate, emptied)
+        "relation": pl.String,  # exact | copy | near_duplicate | paraphrase | related | boilerplate's reason
+        "score": pl.Float64,  # share of the article found in duplicate_of, or the paragraphs' cosine
+        "n_chars": pl.Int64,
+        "text": pl.String,  # the removed paragraph (null for an article)
+    }
+)
+
 
 def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)

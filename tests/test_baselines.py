@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.baselines import (  # noqa: E402
+from benchmarks.baselines import (
     community_detection_clusters,
     connected_components_clusters,
     minhash_jaccard,

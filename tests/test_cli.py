@@ -105,7 +105,7 @@ def test_every_command_and_option_has_help(runner: CliRunner) -> None:
 
 
 def test_cli_defaults_are_the_library_defaults() -> None:
-    from cli.app import DEFAULT_MIN_SHARE, DEFAULT_THRESHOLD
+    from cli.options import DEFAULT_MIN_SHARE, DEFAULT_THRESHOLD
     from cluster.pipeline import Settings
     from cluster.runner import RunOptions
 

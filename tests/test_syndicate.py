@@ -7,17 +7,14 @@ import json
 import math
 import random
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import data_dir, load_jsonl, write_result  # noqa: E402
-from benchmarks.syndicate import (  # noqa: E402
+from benchmarks.common import data_dir, load_jsonl, write_result
+from benchmarks.syndicate import (
     NOISE,
     copy_pairs,
     generate,

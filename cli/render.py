@@ -1,0 +1,97 @@
+"""What the commands print: tables and summaries on the terminal (the library returns values, this shows them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+from cli.console import err, out
+
+if TYPE_CHECKING:
+    from cluster.report import Summary
+
+
+def print_summary(summary: Summary, out_dir: Path) -> None:
+    """The run's counts, its top stories, passages and contradictions, time per stage and skipped records."""
+    c = summary.counts
+    out.print(
+        f"[bold]{c['documents']}[/] articles, {c['paragraphs']} paragraphs "
+        f"({c['boilerplate_paragraphs']} boilerplate), {c['distinct_texts']} distinct texts "
+        f"({c.get('embedded', 0)} embedded, {c.get('embeddings_from_cache', 0)} cached)"
+    )
+    out.print(
+        f"{c['repeated_passages']} repeated passages, {c['copies']} copy pairs, "
+        f"{c['exact_duplicate_documents']} exact duplicate articles, [bold]{c['stories']}[/] stories"
+    )
+    if summary.top_stories:
+        table = _summary_table("Top stories", ["story", "articles", "sources", "copies"], "title")
+        for row in summary.top_stories:
+            table.add_row(*(str(row[k]) for k in ("story_id", "n_docs", "n_sources", "n_copies")), row["title"] or "")
+        out.print(table)
+    if summary.top_passages:
+        table = _summary_table("Most-copied passages", ["passage", "articles", "variants", "first seen in"], "text")
+        for row in summary.top_passages:
+            table.add_row(*(str(row[k]) for k in ("passage_id", "n_docs", "n_texts", "first_id")), row["text"])
+        out.print(table)
+    if summary.layers:
+        layers = " + ".join(summary.layers)
+        note = "" if "nli" in summary.layers else " (no NLI model: detail layer only)"
+        out.print(f"{c.get('contradictions', 0)} contradictions inside stories, layers: {layers}{note}")
+    for row in summary.top_contradictions:
+        out.print(f"  story {row['story_id']} · {row['kind']} {row['score']:.2f}: "
+                  f"«{row['span_a']}» vs «{row['span_b']}»", markup=False)
+        out.print(f"    {row['id_a']}: {row['sentence_a']}", markup=False)
+        out.print(f"    {row['id_b']}: {row['sentence_b']}", markup=False)
+    times = ", ".join(f"{k} {v:.2f}s" for k, v in summary.timings.items())
+    out.print(f"Time per stage: {times}")
+    if summary.n_problems:
+        err.print(f"[yellow]Skipped {summary.n_problems} bad record(s)[/] (listed in manifest.json), first:")
+        for line in summary.problems:
+            err.print(f"  {line}", markup=False)
+    out.print(f"Tables written to {out_dir}/")
+
+
+def _summary_table(title: str, numbers: list[str], text: str) -> Table:
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for name in numbers:
+        wide = name == "first seen in"
+        table.add_column(name, no_wrap=True, justify="left" if wide else "right",
+                         min_width=22 if wide else len(name), max_width=22 if wide else None, overflow="ellipsis")
+    used = sum(max(len(n), 4) + 2 for n in numbers) + (18 if "first seen in" in numbers else 0)
+    table.add_column(text, no_wrap=True, overflow="ellipsis", max_width=max(20, out.width - used - 2))
+    return table
+
+
+def print_verdict(verdict: dict[str, Any]) -> None:
+    """What `contradict` prints: the article's stance, or the statement pair's verdict with its spans."""
+    layers = " + ".join(verdict["layers"])
+    if "stance" in verdict:
+        stance = verdict["stance"]
+        says = "calls the statement false" if verdict["contradiction"] else "does not call the statement false"
+        colour = "bold red" if verdict["contradiction"] else "green"
+        out.print(f"[{colour}]the article {says}[/] (P(disagree) {stance['p_disagree']:.2f}, "
+                  f"threshold {stance['threshold']:.2f}, layers {layers})")
+        out.print(f"  evidence: {verdict['evidence']}", markup=False)
+        detail = verdict["detail"]
+        if detail["contradiction"]:
+            out.print(f"  strongest conflicting sentence ({detail['kind']}, score {detail['score']:.2f}): "
+                      f"«{detail['span_a']}» vs «{detail['span_b']}» in: {detail['evidence']}", markup=False)
+        return
+    if verdict["contradiction"]:
+        out.print(f"[bold red]contradiction[/] ({verdict['kind']}, score {verdict['score']:.2f}, layers {layers})")
+        out.print(f"  «{verdict['span_a']}» vs «{verdict['span_b']}»", markup=False)
+    else:
+        out.print(f"no contradiction found (score {verdict['score']:.2f}, layers {layers})")
+    out.print(f"  evidence: {verdict['evidence']}", markup=False)
+
+
+def scores_table(title: str, report: dict[str, Any], keys: list[str]) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in keys:
+        value = report[key]
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    out.print(table)
