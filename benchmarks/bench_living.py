@@ -339,8 +339,8 @@ def bench_find(index: Path, corpus: dict[str, Any], model: Any | None, n_queries
             t = time.perf_counter()
             found = opened.find(q, encoder)
             times.append((time.perf_counter() - t) * 1000)
-            matched += bool(found["paragraphs"][0]["matches"])
-            articles += sum(m["n_docs"] for m in found["paragraphs"][0]["matches"])
+            matched += bool(found.paragraphs[0].matches)
+            articles += sum(m.n_docs for m in found.paragraphs[0].matches)
         times.sort()
         out[label] = {
             "median_ms": round(statistics.median(times), 2),

@@ -27,7 +27,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-import cluster.living
+import cluster.living.update
 from cli.app import app
 from cluster import living
 from cluster.errors import IndexFormatError, IndexLockedError, IndexModelError
@@ -338,10 +338,11 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 from test_living import WordEncoder, options
 from cluster import living
+from cluster.living import maintain
 
 op, index, pause_at, marker, log = sys.argv[1], Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5])
 files = [Path(p) for p in sys.argv[6:]]
-living.EMBED_CHUNK = 7  # many segments, so a kill lands between two of them
+maintain.EMBED_CHUNK = 7  # many segments, so a kill lands between two of them
 seen = {{}}
 
 def checkpoint(stage):
@@ -485,14 +486,14 @@ def test_find_names_copies_passages_and_story(tmp_path: Path, articles: list[dic
     origin = next(a for a in articles if a["id"] == "s0-c0")
     opened = living.LivingIndex(tmp_path / "idx")
     found = opened.find(origin["text"], WordEncoder())
-    ids = {c["id"] for c in found["copies"]}
+    ids = {c.id for c in found.copies}
     assert "s0-c0" in ids and ids <= {a["id"] for a in articles if a["id"].startswith("s0-")}
-    first = found["paragraphs"][0]["matches"][0]
-    assert first["relation"] == "exact" and first["cosine"] == pytest.approx(1.0, abs=1e-4) and "s0-c0" in first["ids"]
+    first = found.paragraphs[0].matches[0]
+    assert first.relation == "exact" and first.cosine == pytest.approx(1.0, abs=1e-4) and "s0-c0" in first.ids
     docs = living.current(tmp_path / "idx").table("documents")
-    assert found["story"]["story_id"] == docs.filter(pl.col("id") == "s0-c0")["story_id"].item()
+    assert found.story is not None and found.story.story_id == docs.filter(pl.col("id") == "s0-c0")["story_id"].item()
     unrelated = opened.find("Nothing here resembles any article in this small corpus at all.", WordEncoder())
-    assert unrelated["copies"] == [] and unrelated["paragraphs"][0]["matches"] == []
+    assert unrelated.copies == [] and unrelated.paragraphs[0].matches == []
     with pytest.raises(ValueError, match="no paragraph to look up"):
         opened.find("Advertisement", WordEncoder())
 
@@ -504,7 +505,7 @@ def test_cli_build_add_find_info_export(
     tmp_path: Path, halves: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b, _ = halves
-    monkeypatch.setattr(cluster.living, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
+    monkeypatch.setattr(cluster.living.update, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
     runner, index = CliRunner(), str(tmp_path / "news.idx")
     result = runner.invoke(app, ["index", "build", str(a), "--index", index, "--no-nli"])
     assert result.exit_code == 0, result.output
@@ -539,7 +540,7 @@ def test_cli_build_add_find_info_export(
 def test_cli_reports_updated_articles(
     tmp_path: Path, articles: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cluster.living, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
+    monkeypatch.setattr(cluster.living.update, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
     runner, index = CliRunner(), str(tmp_path / "idx")
     corpus_file = write_jsonl(tmp_path / "a.jsonl", articles)
     assert runner.invoke(app, ["index", "build", str(corpus_file), "-i", index, "--no-nli"]).exit_code == 0
