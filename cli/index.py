@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -34,7 +34,7 @@ from cli.app import (
 from cli.console import err, out, progress_bars, setup_logging, user_errors
 
 if TYPE_CHECKING:
-    from cluster.living import Found
+    from cluster.living import Found, UpdateReport
 
 app = typer.Typer(
     help="Keep a corpus as a reusable index: build it once, add new articles as they come.", no_args_is_help=True
@@ -188,7 +188,7 @@ def register(parent: typer.Typer) -> None:
     parent.command("export")(export)
 
 
-def _print_update(report: Any, index: Path) -> None:
+def _print_update(report: UpdateReport, index: Path) -> None:
     for note in report.notes:
         err.print(f"[yellow]Note:[/] {note}", markup=True)
     if not report.changed:
@@ -202,6 +202,7 @@ def _print_update(report: Any, index: Path) -> None:
         if report.updated:
             shown = ", ".join(report.updated[:5]) + (" …" if len(report.updated) > 5 else "")
             out.print(f"Updated {len(report.updated)} article(s) whose text changed: {shown}", markup=False)
+        assert report.summary is not None  # a changed index always has one
         c = report.summary.counts
         out.print(
             f"Index: {c['documents']} articles, {c['paragraphs']} paragraphs ({c['boilerplate_paragraphs']} "
