@@ -33,6 +33,7 @@ from cluster.store import (
     write_json,
     write_parquet,
     write_vectors,
+    writing,
 )
 from cluster.stories import StoryWork
 
@@ -172,11 +173,7 @@ class VectorStore:
             raise ValueError(f"vectors shape {vectors.shape} does not match {len(hashes)} hashes × {self.dim}")
         numbers = [int(p.stem[4:]) for p in self.folder.glob("seg-*.npz") if p.stem[4:].isdigit()]
         name = f"seg-{max(numbers, default=0) + 1:06d}.npz"
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot write {self.folder / name}: {exc.strerror or exc}") from None
-        write_vectors(hashes, vectors, self.folder / name)
+        write_vectors(hashes, vectors, self.folder / name)  # creates the folder
         self._extend(name, hashes, np.asarray(vectors, dtype=np.float32))
 
 
@@ -394,7 +391,7 @@ def write_generation(
     write_array(stories.doc_vectors, path / "article_vectors.npy")
     write_array(text_rows, path / "text_rows.npy")
     if index is not None:
-        with atomic_path(path / "faiss.index") as tmp:
+        with writing(path / "faiss.index") as tmp:
             faiss.write_index(index, str(tmp))
     write_json(manifest, path / "manifest.json")
     _fsync_dir(path)
