@@ -355,7 +355,7 @@ def story_edges(
                 f"got shape {getattr(vectors, 'shape', None)}"
             )
         if scored is None:
-            scored = scored_candidates(doc_vectors, paragraphs, vectors, k=k)
+            scored, _ = scored_candidates(doc_vectors, paragraphs, vectors, k=k)
         knn = scored.select("doc_a", "doc_b", pl.col("score").alias("weight")).filter(pl.col("weight") >= threshold)
     edges = with_passage_edges(knn, paragraphs, passage_weight, min_passage_share, max_docs_per_passage)
     logger.debug("story graph: %d similarity edges, %d edges in all", knn.height, edges.height)
@@ -370,8 +370,9 @@ def scored_candidates(
     k: int,
     known: pl.DataFrame | None = None,
     dirty: np.ndarray | None = None,
-) -> pl.DataFrame:
-    """Each article's ``k`` nearest by article cosine, scored by :func:`paragraph_match` (``STORY_SCORES``).
+) -> tuple[pl.DataFrame, int]:
+    """Each article's ``k`` nearest by article cosine, scored by :func:`paragraph_match` (``STORY_SCORES``),
+    and how many were scored.
 
     A score in ``known`` is reused for a pair of which neither article is in ``dirty`` (articles whose
     content changed since ``known`` was scored); every other candidate is scored.
@@ -394,7 +395,7 @@ def scored_candidates(
         a = cand["doc_a"].to_numpy()[todo]
         b = cand["doc_b"].to_numpy()[todo]
         score[todo] = paragraph_match(vectors, paragraphs, a, b)
-    return cand.select("doc_a", "doc_b").with_columns(pl.Series("score", score, dtype=pl.Float64))
+    return cand.select("doc_a", "doc_b").with_columns(pl.Series("score", score, dtype=pl.Float64)), int(todo.sum())
 
 
 def with_passage_edges(
@@ -544,17 +545,8 @@ class StoryWork:
                 subset = paragraphs.filter(pl.col("doc_id").is_in(pl.Series(dirty).implode()))
                 doc_vectors[dirty] = article_vectors(vectors, subset, n_docs)[dirty]
         known = self.scores if len(old) else None
-        scores = scored_candidates(doc_vectors, paragraphs, vectors, k=k, known=known, dirty=dirty)
-        rescored = scores.height if known is None else _rescored(scores, known, dirty)
+        scores, rescored = scored_candidates(doc_vectors, paragraphs, vectors, k=k, known=known, dirty=dirty)
         return StoryWork(prints, doc_vectors, scores, rescored)
-
-
-def _rescored(scores: pl.DataFrame, known: pl.DataFrame, dirty: np.ndarray) -> int:
-    changed = pl.Series(dirty.astype(np.int64)).implode()
-    reused = scores.join(known.select("doc_a", "doc_b"), on=["doc_a", "doc_b"], how="semi").filter(
-        ~(pl.col("doc_a").is_in(changed) | pl.col("doc_b").is_in(changed))
-    )
-    return scores.height - reused.height
 
 
 def build_stories_kept(
