@@ -17,7 +17,7 @@
     times, with new topics arriving (drift). Recall = share of the exact pairs (flat index, cosine >= 0.75)
     found. Requirement: >= 0.99.
 
-    python benchmarks/bench_living.py [--quick] [--no-model]
+    python benchmarks/bench_living.py [--quick] [--no-model] [--out FILE.json]
 
 Results: benchmarks/results/living.json.
 """
@@ -339,8 +339,8 @@ def bench_find(index: Path, corpus: dict[str, Any], model: Any | None, n_queries
             t = time.perf_counter()
             found = opened.find(q, encoder)
             times.append((time.perf_counter() - t) * 1000)
-            matched += bool(found["paragraphs"][0]["matches"])
-            articles += sum(m["n_docs"] for m in found["paragraphs"][0]["matches"])
+            matched += bool(found.paragraphs[0].matches)
+            articles += sum(m.n_docs for m in found.paragraphs[0].matches)
         times.sort()
         out[label] = {
             "median_ms": round(statistics.median(times), 2),
@@ -439,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-model", action="store_true", help="skip the real model (no extrapolation)")
     parser.add_argument("--sample", type=int, default=512, help="texts embedded to measure the model's speed")
     parser.add_argument("--no-recall", action="store_true", help="skip (c), keeping its last figures")
+    parser.add_argument("--out", type=Path, default=None, help="result file (default benchmarks/results/living*.json)")
     args = parser.parse_args(argv)
     n = args.paragraphs or (20_000 if args.quick else 100_000)
     model = None
@@ -473,7 +474,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    path = write_result(f"{NAME}_quick" if args.quick else NAME, figures)
+    if args.out is not None:
+        path = write_result(args.out.stem, figures, args.out.parent)
+    else:
+        path = write_result(f"{NAME}_quick" if args.quick else NAME, figures)
     print(f"wrote {path}")
     return 0
 

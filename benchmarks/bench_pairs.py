@@ -27,12 +27,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
-from cluster.embed import load_encoder, model_key  # noqa: E402
+from cluster.embed import load_encoder  # noqa: E402
 from cluster.evaluate import pair_cosines  # noqa: E402
 from cluster.exact import text_hash  # noqa: E402
 from cluster.metrics import best_threshold, pair_scores  # noqa: E402
 from cluster.pipeline import Settings  # noqa: E402
-from cluster.store import EmbeddingCache  # noqa: E402
+from cluster.store import EmbeddingCache, model_key  # noqa: E402
 
 FILE = "mrpc_train.jsonl"
 SEED = 0

@@ -18,11 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
-from cluster.embed import load_encoder, model_key  # noqa: E402
+from cluster.embed import load_encoder  # noqa: E402
 from cluster.ingest import read_corpus  # noqa: E402
 from cluster.metrics import cluster_scores  # noqa: E402
 from cluster.pipeline import Settings, run  # noqa: E402
-from cluster.store import EmbeddingCache  # noqa: E402
+from cluster.store import EmbeddingCache, model_key  # noqa: E402
 
 FILE = "fnc1_stories_dev.jsonl"
 KEYS = ("ari", "ami", "pair_f1", "b3_f1", "n_pred", "n_gold")

@@ -46,12 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
 from benchmarks.syndicate import ARTICLES_FILE, copy_pairs, generate  # noqa: E402
 from cluster import copies as copies_mod  # noqa: E402
-from cluster.embed import load_encoder, model_key  # noqa: E402
+from cluster.embed import load_encoder  # noqa: E402
 from cluster.ingest import read_corpus  # noqa: E402
 from cluster.metrics import cluster_scores  # noqa: E402
 from cluster.paragraphs import split_text  # noqa: E402
 from cluster.pipeline import Result, Settings, analyse, prepare, run  # noqa: E402
-from cluster.store import EmbeddingCache  # noqa: E402
+from cluster.store import EmbeddingCache, model_key  # noqa: E402
 
 LEVELS = ("clean", "light", "medium", "heavy")
 PARA_THRESHOLDS = (0.5, 0.7, 0.8)

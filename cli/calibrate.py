@@ -35,21 +35,21 @@ def calibrate(
         count = int(round((sweep_to - sweep_from) / step)) + 1
         rows = sweep(results, [round(sweep_from + i * step, 4) for i in range(count)])
     if as_json:
-        typer.echo(json.dumps({"threshold": t, **near, "sweep": rows}))
+        typer.echo(json.dumps({"threshold": t, **near.to_dict(), "sweep": [row.to_dict() for row in rows]}))
         return
-    for side, title in (("accepted", f"Least similar accepted (cosine ≥ {t})"),
-                        ("rejected", f"Most similar rejected (cosine < {t})")):
+    for side, title in ((near.accepted, f"Least similar accepted (cosine ≥ {t})"),
+                        (near.rejected, f"Most similar rejected (cosine < {t})")):
         table = Table(title=title, title_justify="left", show_lines=True)
         table.add_column("cosine", justify="right", no_wrap=True)
         table.add_column("left", ratio=1)
         table.add_column("right", ratio=1)
-        for row in near[side]:
-            table.add_row(f"{row['cosine']:.3f}", escape(f"[{row['id_left']}] {row['text_left']}"),
-                          escape(f"[{row['id_right']}] {row['text_right']}"))
+        for pair in side:
+            table.add_row(f"{pair.cosine:.3f}", escape(f"[{pair.id_left}] {pair.text_left}"),
+                          escape(f"[{pair.id_right}] {pair.text_right}"))
         out.print(table)
     table = Table(title="Counts across thresholds", title_justify="left")
     for col in ("threshold", "repeated passages", "copies", "stories"):
         table.add_column(col, justify="right")
     for row in rows:
-        table.add_row(f"{row['threshold']:.3f}", str(row["repeated_passages"]), str(row["copies"]), str(row["stories"]))
+        table.add_row(f"{row.threshold:.3f}", str(row.repeated_passages), str(row.copies), str(row.stories))
     out.print(table)

@@ -6,9 +6,8 @@ back from the cache and only the stages after embedding run again for each thres
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,43 @@ from cluster.exact import distinct_hashes
 from cluster.ingest import parse_date
 from cluster.pipeline import Settings, find_neighbours, group
 from cluster.schemas import DOCUMENTS
-from cluster.store import EmbeddingCache, read_table
+from cluster.store import EmbeddingCache, cache_path, manifest_model, read_manifest, read_table, settings_from_dict
 
 
-def borderline_pairs(results: Path, threshold: float, n: int = 5) -> dict[str, list[dict[str, Any]]]:
+@dataclass(frozen=True, slots=True)
+class BorderlinePair:
+    """A paragraph pair near the threshold, with both texts."""
+
+    cosine: float
+    id_left: str
+    id_right: str
+    text_left: str
+    text_right: str
+
+
+@dataclass(frozen=True, slots=True)
+class Borderline:
+    accepted: list[BorderlinePair]  # least similar accepted first
+    rejected: list[BorderlinePair]  # most similar rejected first
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {"accepted": [asdict(p) for p in self.accepted], "rejected": [asdict(p) for p in self.rejected]}
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """Counts at one passage threshold."""
+
+    threshold: float
+    repeated_passages: int
+    copies: int
+    stories: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def borderline_pairs(results: Path, threshold: float, n: int = 5) -> Borderline:
     """The ``n`` least similar accepted and ``n`` most similar rejected paragraph pairs, with both texts."""
     pairs = read_table(results, "pairs").filter(pl.col("relation") != "exact")
     texts = read_table(results, "paragraphs").select("para_id", "text")
@@ -35,21 +67,20 @@ def borderline_pairs(results: Path, threshold: float, n: int = 5) -> dict[str, l
     is_accepted = (pl.col("cosine") >= threshold) | (pl.col("relation") == "near_duplicate")
     accepted = both.filter(is_accepted).sort("cosine").head(n).select(cols)
     rejected = both.filter(~is_accepted).sort("cosine", descending=True).head(n).select(cols)
-    return {"accepted": accepted.to_dicts(), "rejected": rejected.to_dicts()}
+    return Borderline(
+        accepted=[BorderlinePair(**row) for row in accepted.to_dicts()],
+        rejected=[BorderlinePair(**row) for row in rejected.to_dicts()],
+    )
 
 
 def load_run(results: Path) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, Settings]:
     """Documents, paragraphs, vectors (from the cache) and settings of a finished run."""
-    manifest_path = results / "manifest.json"
-    if not manifest_path.is_file():
-        raise StoreError(f"{results} has no manifest.json: not a finished `newsdedup run` output")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(results)
+    settings = settings_from_dict(manifest["settings"], Settings)
     paragraphs = read_table(results, "paragraphs")
     docs = read_table(results, "documents")
-    model, dim = manifest["model"]["name"], int(manifest["model"]["dim"])
-    from cluster.embed import model_key
-
-    cache = EmbeddingCache(results / "cache" / f"embeddings-{model_key(model, dim)}.npz", dim)
+    model, dim = manifest_model(manifest)
+    cache = EmbeddingCache(cache_path(results, model, dim), dim)
     hashes = distinct_hashes(paragraphs)
     found, vectors = cache.lookup(hashes)
     if not found.all():
@@ -64,16 +95,10 @@ def load_run(results: Path) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, Set
         .select(list(DOCUMENTS))
         .sort("doc_id")
     )
-    settings = Settings(
-        pair_threshold=manifest["settings"]["pair_threshold"],
-        paraphrase_threshold=manifest["settings"]["paraphrase_threshold"],
-        passage_threshold=manifest["settings"]["passage_threshold"],
-        min_share=manifest["settings"]["min_share"],
-    )
     return documents, paragraphs.drop("passage_id"), vectors, settings
 
 
-def sweep(results: Path, thresholds: Sequence[float]) -> list[dict[str, Any]]:
+def sweep(results: Path, thresholds: Sequence[float]) -> list[SweepRow]:
     """Counts of repeated passages, copies and stories at each passage threshold."""
     if not thresholds:
         raise ValueError("give at least one threshold")
@@ -92,19 +117,16 @@ def sweep(results: Path, thresholds: Sequence[float]) -> list[dict[str, Any]]:
         )
         result = group(documents, paragraphs, vectors, neighbours, s)
         rows.append(
-            {
-                "threshold": t,
-                "repeated_passages": result.stats["repeated_passages"],
-                "copies": result.stats["copies"],
-                "stories": result.stats["stories"],
-            }
+            SweepRow(
+                threshold=t,
+                repeated_passages=result.stats["repeated_passages"],
+                copies=result.stats["copies"],
+                stories=result.stats["stories"],
+            )
         )
     return rows
 
 
 def load_manifest_threshold(results: Path) -> float:
     """The passage threshold a finished run used."""
-    path = results / "manifest.json"
-    if not path.is_file():
-        raise StoreError(f"{results} has no manifest.json: not a finished `newsdedup run` output")
-    return float(json.loads(path.read_text(encoding="utf-8"))["settings"]["passage_threshold"])
+    return settings_from_dict(read_manifest(results)["settings"], Settings).passage_threshold

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -90,11 +89,6 @@ def load_encoder(model: str | None = None, batch_size: int = 64) -> SentenceTran
         ) from None
     log.info("loaded model %s from %s", name, path)
     return SentenceTransformerEncoder(loaded, name, batch_size)
-
-
-def model_key(name: str, dim: int) -> str:
-    """A file-name-safe key of a model, for its embedding cache."""
-    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('_')[-80:]}-{dim}"
 
 
 def encode_in_order(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from cluster.exact import add_hashes, normalise
@@ -130,20 +131,62 @@ def template_reason(text: str, max_chars: int = 300) -> str | None:
 
 def flag_boilerplate(paragraphs: pl.DataFrame, params: BoilerplateParams = BoilerplateParams()) -> pl.DataFrame:
     """Add ``is_boilerplate`` and ``boilerplate_reason`` (template, tag_line, fragment, empty, repeated)."""
-    reasons = paragraphs.select(
+    return flag_repeated(flag_templates(paragraphs, params), params)
+
+
+def flag_templates(paragraphs: pl.DataFrame, params: BoilerplateParams = BoilerplateParams()) -> pl.DataFrame:
+    """Add ``boilerplate_reason``: the verdict of :func:`template_reason` on each paragraph alone."""
+    return paragraphs.with_columns(
         pl.col("text")
         .map_elements(lambda t: template_reason(t, params.max_template_chars), return_dtype=pl.String)
         .alias("boilerplate_reason")
     )
-    flagged = paragraphs.with_columns(reasons["boilerplate_reason"])
-    repeated = repeated_unrelated(flagged, params)
-    flagged = flagged.with_columns(
+
+
+def flag_repeated(paragraphs: pl.DataFrame, params: BoilerplateParams = BoilerplateParams()) -> pl.DataFrame:
+    """Paragraphs with their template verdicts (:func:`flag_templates`): add the corpus-wide verdict
+    "repeated" (:func:`repeated_unrelated`) and ``is_boilerplate``."""
+    repeated = repeated_unrelated(paragraphs, params)
+    flagged = paragraphs.with_columns(
         pl.when(pl.col("boilerplate_reason").is_null() & pl.col("hash").is_in(repeated.implode()))
         .then(pl.lit("repeated"))
         .otherwise(pl.col("boilerplate_reason"))
         .alias("boilerplate_reason")
     )
     return flagged.with_columns(pl.col("boilerplate_reason").is_not_null().alias("is_boilerplate"))
+
+
+_JUDGED = ["doc_id", "id", "position", "text", "n_chars", "hash", "boilerplate_reason"]
+
+
+def judged_paragraphs(
+    documents: pl.DataFrame,
+    max_chars: int = 1500,
+    params: BoilerplateParams = BoilerplateParams(),
+    kept: pl.DataFrame | None = None,
+    dirty: np.ndarray | None = None,
+) -> pl.DataFrame:
+    """:func:`split_paragraphs` and :func:`flag_templates` of ``documents``.
+
+    ``kept``: the paragraphs (split, hash, template verdicts) of an earlier call on the same documents but
+    for the articles in ``dirty`` (doc_ids changed or new since); only those are split and judged again, the
+    others keep their rows (a "repeated" verdict is dropped: it is judged again over the whole corpus).
+    ``para_id`` follows (doc_id, position).
+    """
+    if kept is None:
+        return flag_templates(split_paragraphs(documents, max_chars), params)
+    is_dirty = pl.col("doc_id").is_in(pl.Series(dirty if dirty is not None else [], dtype=pl.Int64).implode())
+    fresh = flag_templates(split_paragraphs(documents.filter(is_dirty), max_chars), params).select(_JUDGED)
+    unchanged = kept.filter(~is_dirty).with_columns(
+        pl.when(pl.col("boilerplate_reason") == "repeated").then(None).otherwise(pl.col("boilerplate_reason"))
+        .alias("boilerplate_reason")
+    )
+    return (
+        pl.concat([unchanged.select(_JUDGED), fresh])
+        .sort("doc_id", "position")
+        .with_row_index("para_id")
+        .with_columns(pl.col("para_id").cast(pl.Int64))
+    )
 
 
 def repeated_unrelated(paragraphs: pl.DataFrame, params: BoilerplateParams) -> pl.Series:

@@ -22,18 +22,16 @@ from cluster.contradictions import NLIScorer
 from cluster.embed import Encoder, encode_in_order
 from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, duplicate_documents
 from cluster.index import IndexParams, build_index, neighbour_pairs
-from cluster.paragraphs import BoilerplateParams, flag_boilerplate, split_paragraphs
+from cluster.paragraphs import BoilerplateParams, flag_repeated, judged_paragraphs
 from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
 from cluster.schemas import OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
 from cluster.store import EmbeddingCache
-from cluster.stories import StoryParams, build_stories
+from cluster.stories import StoryParams, StoryWork, build_stories_kept
 
 log = logging.getLogger(__name__)
 
 # (stage, done, total): long stages call it as they go
 Progress = Callable[[str, int, int], None]
-# (paragraph vectors, paragraphs with ``vec_row``, number of articles, params) -> story label per article
-StoryLabels = Callable[[np.ndarray, pl.DataFrame, int, StoryParams], np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +83,7 @@ class Result:
     stats: dict[str, int] = field(default_factory=dict)
     contradictions: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONTRADICTIONS))
     layers: list[str] = field(default_factory=list)  # contradiction layers that ran
+    story_work: StoryWork | None = None  # what an index keeps so the next stories redo only changed articles
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {
@@ -110,11 +109,19 @@ class Clock:
         log.info("stage %s: %.2fs", name, self.timings[name])
 
 
-def prepare(documents: pl.DataFrame, settings: Settings = Settings()) -> pl.DataFrame:
-    """Paragraphs with hashes, boilerplate flags and ``text_id`` (rows of the vectors to compute)."""
-    paragraphs = split_paragraphs(documents, settings.max_paragraph_chars)
-    paragraphs = flag_boilerplate(paragraphs, settings.boilerplate)
-    return assign_text_ids(paragraphs)
+def prepare(
+    documents: pl.DataFrame,
+    settings: Settings = Settings(),
+    kept: pl.DataFrame | None = None,
+    dirty: np.ndarray | None = None,
+) -> pl.DataFrame:
+    """Paragraphs with hashes, boilerplate flags and ``text_id`` (rows of the vectors to compute).
+
+    ``kept``: the paragraphs table of an earlier prepare (an index's), ``dirty``: the doc_ids new or changed
+    since; only those are split again (see :func:`cluster.paragraphs.judged_paragraphs`).
+    """
+    judged = judged_paragraphs(documents, settings.max_paragraph_chars, settings.boilerplate, kept, dirty)
+    return assign_text_ids(flag_repeated(judged, settings.boilerplate))
 
 
 def embed(
@@ -171,6 +178,30 @@ def matched_pairs(
     return left[keep], right[keep], score[keep], match[keep]
 
 
+def passage_match(
+    texts: list[str],
+    left: np.ndarray,
+    right: np.ndarray,
+    score: np.ndarray,
+    settings: Settings,
+    known: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`cluster.passages.passage_scores` of the pairs (of text ids), computed only where ``known``
+    (kept by an index) is NaN or not given."""
+    if known is None:
+        return passage_scores(
+            texts, left, right, score, settings.passage_threshold, settings.min_containment, settings.min_coverage
+        )
+    match = np.array(known, dtype=np.float32)
+    todo = np.flatnonzero(np.isnan(match))
+    if len(todo):
+        match[todo] = passage_scores(
+            texts, left[todo], right[todo], score[todo],
+            settings.passage_threshold, settings.min_containment, settings.min_coverage,
+        )
+    return match
+
+
 def analyse(
     documents: pl.DataFrame,
     paragraphs: pl.DataFrame,
@@ -193,23 +224,21 @@ def group(
     neighbours: tuple[np.ndarray, np.ndarray, np.ndarray],
     settings: Settings = Settings(),
     clock: Clock | None = None,
-    story_labels: StoryLabels = build_stories,
     match: np.ndarray | None = None,
+    story_work: StoryWork | None = None,
 ) -> Result:
     """Passages, pairs, copies and stories from known neighbour pairs (e.g. kept by an index between adds).
 
-    ``story_labels`` computes the story of each article; an index passes one that reuses scores it kept.
-    ``match`` is ``passages.passage_scores`` of the pairs when the caller kept it (computed when ``None``).
+    What an index kept from last time: ``match``, the :func:`passage_match` of the pairs (NaN where not
+    known yet); ``story_work``, the story work (``Result.story_work`` of the last call), redone only for
+    articles whose content changed.
     """
     clock = clock or Clock()
     left, right, score = neighbours
     n_texts = vectors.shape[0]
     with clock.stage("passages"):
-        if match is None:
-            match = passage_scores(
-                distinct_texts(paragraphs), left, right, score,
-                settings.passage_threshold, settings.min_containment, settings.min_coverage,
-            )
+        if match is None or np.isnan(match).any():
+            match = passage_match(distinct_texts(paragraphs), left, right, score, settings, match)
         left, right, score, match = matched_pairs(left, right, score, match, settings)
         centre, to_centre = star_clusters(n_texts, left, right, match, settings.passage_threshold)
         paragraphs = assign_passages(paragraphs, centre, to_centre)
@@ -224,8 +253,9 @@ def group(
         copies = copies_mod.find_copies(shared, documents, settings.min_share)
         copy_of = copies_mod.copy_of(copies, documents)
     with clock.stage("stories"):
-        labels = story_labels(
-            vectors, paragraphs.with_columns(pl.col("text_id").alias("vec_row")), documents.height, settings.stories
+        labels, story_work = build_stories_kept(
+            vectors, paragraphs.with_columns(pl.col("text_id").alias("vec_row")), documents.height, settings.stories,
+            story_work,
         )
     with clock.stage("tables"):
         docs = _document_table(documents, paragraphs, labels, copy_of)
@@ -239,6 +269,7 @@ def group(
         stories=stories,
         vectors=vectors,
         timings=clock.timings,
+        story_work=story_work,
     )
     result.stats = {
         "documents": docs.height,

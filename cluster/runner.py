@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from cluster.contradictions import NLIScorer, default_nli_path, load_nli
-from cluster.embed import Encoder, load_encoder, model_key
+from cluster.embed import Encoder, load_encoder
 from cluster.ingest import Columns, read_corpus
 from cluster.pipeline import Result, Settings, run
 from cluster.report import Summary, manifest, summarise
-from cluster.store import EmbeddingCache, write_run
+from cluster.store import EmbeddingCache, cache_path, write_run
 
 log = logging.getLogger(__name__)
 _DEFAULTS = Settings()
@@ -75,11 +75,7 @@ def run_corpus(
     )
     encoder = encoder or load_encoder(options.model)
     dim = int(getattr(encoder, "dim", 0)) or int(encoder.encode(["dimension probe"]).shape[1])
-    cache = (
-        EmbeddingCache(options.out / "cache" / f"embeddings-{model_key(encoder.name, dim)}.npz", dim)
-        if options.use_cache
-        else None
-    )
+    cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if options.use_cache else None
     result: Result = run(
         corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli)
     )

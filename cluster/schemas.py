@@ -132,3 +132,38 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     if missing:
         raise ValueError(f"frame lacks columns {missing} of its schema")
     return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+
+
+# ---- tables a living index keeps between generations (cluster/living/): on-disk contracts, not outputs ----
+
+INPUT = pl.Schema(
+    {  # type: ignore[arg-type]
+        **DOCUMENTS,  # the articles as read, text included
+        "content_hash": pl.String,  # of the text as read: an id whose text changed is updated
+        "text_key": pl.String,  # of the normalised text: what exact-duplicate detection compares
+    }
+)
+
+NEIGHBOURS = pl.Schema(
+    {
+        "left": pl.Int64,  # vector rows, left < right
+        "right": pl.Int64,
+        "cosine": pl.Float32,
+        "match": pl.Float32,  # passages.passage_scores of the pair
+    }
+)
+
+ARTICLES = pl.Schema(
+    {
+        "doc_id": pl.Int64,
+        "fingerprint": pl.String,  # stories.article_fingerprints: what an article's story work depends on
+    }
+)
+
+STORY_SCORES = pl.Schema(
+    {
+        "doc_a": pl.Int64,  # doc_a < doc_b: a story candidate pair, scored by stories.paragraph_match
+        "doc_b": pl.Int64,
+        "score": pl.Float64,
+    }
+)

@@ -1,9 +1,28 @@
-"""The on-disk layout of an output folder, with atomic writes.
+"""The on-disk layout of an output folder and of a living index, with atomic writes: every file name, format
+check and manifest reader in one place.
 
 ```
 OUT/documents.parquet  paragraphs.parquet  passages.parquet  pairs.parquet  copies.parquet  stories.parquet
 OUT/manifest.json                      versions, model, thresholds, inputs, counts, skipped records, timings
 OUT/cache/embeddings-<model>.npz       embedding cache by content hash (a re-run embeds nothing it has seen)
+```
+
+A living index (cluster/living/):
+```
+news.idx/CURRENT                  the name of the complete generation readers use ("gen-000007")
+news.idx/LOCK                     PID of the one writer, which holds an flock on it while it writes
+news.idx/vectors/seg-000001.npz   embeddings (content hash, float32 vector), append-only: vector row r of the
+                                  index is row r of the segments in order. One segment per embedded chunk,
+                                  each written atomically, so a killed run resumes without re-embedding.
+news.idx/vectors/model.json       the model whose vectors the segments hold
+news.idx/gen-000007/manifest.json format_version, model, settings, FAISS index kind, segments, counts, history
+                   input.parquet        the articles as read (text included) and a hash of each text (INPUT)
+                   documents.parquet … stories.parquet   the six tables `run` writes
+                   neighbours.parquet   pairs of vector rows with cosine >= the search floor (NEIGHBOURS)
+                   text_rows.npy        vector row of each text_id of the paragraphs table
+                   faiss.index          the FAISS index over every vector row
+                   articles.parquet, article_vectors.npy, story_scores.parquet   (ARTICLES, STORY_SCORES)
+                                        story work kept so only articles whose content changed are rescored
 ```
 Every file is written to a temporary name in the same folder, flushed, then renamed over the target: an
 interrupted run leaves the previous complete file or none, never a half-written one.
@@ -11,24 +30,29 @@ interrupted run leaves the previous complete file or none, never a half-written 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
 
-from cluster.errors import StoreError
+from cluster.errors import IndexFormatError, StoreError
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv", "jsonl")
+INDEX_FORMAT_VERSION = 1  # of a living index folder; a newer one is refused with a clear error
+_INDEX_KEYS = ("model", "settings", "segments", "index")  # what an index manifest must hold
+S = TypeVar("S")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -50,6 +74,55 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+@contextmanager
+def writing(target: Path) -> Iterator[Path]:
+    """:func:`atomic_path`, with a failed write (``OSError``) turned into one ``StoreError`` naming ``target``."""
+    try:
+        with atomic_path(target) as tmp:
+            yield tmp
+    except OSError as exc:
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def write_parquet(frame: pl.DataFrame, target: Path) -> Path:
+    """A table an index keeps (lz4: read back at every add)."""
+    with writing(target) as tmp:
+        frame.write_parquet(tmp, compression="lz4")
+    return target
+
+
+def write_array(array: np.ndarray, target: Path) -> Path:
+    with writing(target) as tmp, tmp.open("wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    return target
+
+
+def write_vectors(hashes: list[str], vectors: np.ndarray, target: Path) -> Path:
+    """An .npz of content hashes and their float32 vectors (embedding cache, index vector segment)."""
+    encoded = np.array([h.encode("ascii") for h in hashes])
+    with writing(target) as tmp, tmp.open("wb") as handle:
+        np.savez(handle, hashes=encoded, vectors=np.asarray(vectors, dtype=np.float32))
+    return target
+
+
+def read_vectors(path: Path) -> tuple[list[str], np.ndarray]:
+    """What :func:`write_vectors` wrote; raises what numpy raises for a missing or damaged file."""
+    with np.load(path, allow_pickle=False) as data:
+        hashes = [h.decode("ascii") for h in data["hashes"]]
+        vectors = np.asarray(data["vectors"], dtype=np.float32)
+    return hashes, vectors
+
+
+def cache_path(out: Path, model: str, dim: int) -> Path:
+    """The embedding cache of ``model`` in an output folder."""
+    return out / "cache" / f"embeddings-{model_key(model, dim)}.npz"
+
+
+def model_key(name: str, dim: int) -> str:
+    """A file-name-safe key of a model, for its embedding cache."""
+    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('_')[-80:]}-{dim}"
+
+
 def write_table(frame: pl.DataFrame, folder: Path, name: str, fmt: str = "parquet") -> Path:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
@@ -59,11 +132,8 @@ def write_table(frame: pl.DataFrame, folder: Path, name: str, fmt: str = "parque
         "csv": lambda p: _flat(frame).write_csv(p),
         "jsonl": lambda p: frame.write_ndjson(p),
     }
-    try:
-        with atomic_path(target) as tmp:
-            writers[fmt](tmp)
-    except OSError as exc:
-        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+    with writing(target) as tmp:
+        writers[fmt](tmp)
     return target
 
 
@@ -77,11 +147,8 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_json(data: Mapping[str, Any], target: Path) -> Path:
-    try:
-        with atomic_path(target) as tmp:
-            tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+    with writing(target) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     return target
 
 
@@ -98,9 +165,7 @@ class EmbeddingCache:
 
     def _load(self) -> None:
         try:
-            with np.load(self.path, allow_pickle=False) as data:
-                hashes = [h.decode("ascii") for h in data["hashes"]]
-                vectors = np.asarray(data["vectors"], dtype=np.float32)
+            hashes, vectors = read_vectors(self.path)
         except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             log.warning("ignoring unreadable embedding cache %s (%s)", self.path, exc)
             return
@@ -131,12 +196,7 @@ class EmbeddingCache:
         self._vectors = np.concatenate([self._vectors, np.asarray(vectors[keep], dtype=np.float32)])
 
     def save(self) -> None:
-        hashes = np.array([h.encode("ascii") for h in sorted(self._rows, key=self._rows.__getitem__)])
-        try:
-            with atomic_path(self.path) as tmp, tmp.open("wb") as handle:
-                np.savez(handle, hashes=hashes, vectors=self._vectors)
-        except OSError as exc:
-            raise StoreError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        write_vectors(sorted(self._rows, key=self._rows.__getitem__), self._vectors, self.path)
 
 
 def write_run(
@@ -176,3 +236,73 @@ def read_table(folder: Path, name: str) -> pl.DataFrame:
     if not folder.is_dir():
         raise StoreError(f"results folder not found: {folder}")
     raise StoreError(f"no {name} table in {folder} (expected {name}.parquet, .csv or .jsonl from `newsdedup run`)")
+
+
+# ---------------------------------------------------------------------------------------------- manifests
+
+
+def read_manifest(results: Path) -> dict[str, Any]:
+    """The manifest.json of a finished `newsdedup run` output (written last: without it a folder is incomplete)."""
+    path = results / "manifest.json"
+    if not path.is_file():
+        raise StoreError(f"{results} has no manifest.json: not a finished `newsdedup run` output")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("settings"), dict) or "model" not in data:
+        raise StoreError(f"{path} is not a newsdedup manifest (no settings or model)")
+    return data
+
+
+def manifest_model(data: Mapping[str, Any]) -> tuple[str, int]:
+    """(model name, vector dimension) a manifest recorded."""
+    return str(data["model"]["name"]), int(data["model"]["dim"])
+
+
+def settings_from_dict(data: Mapping[str, Any], settings_type: type[S]) -> S:
+    """The settings a manifest recorded (``dataclasses.asdict`` of ``settings_type``: values and nested
+    parameter groups), rebuilt — the one reader of recorded settings (`calibrate`, the living index).
+
+    Nothing is defaulted silently: a setting missing from the manifest (written by another version) or one
+    this version does not know is a ``StoreError`` naming it, and so is a value the settings reject.
+    """
+    if not isinstance(data, Mapping):
+        raise StoreError(f"recorded settings must be an object, got {type(data).__name__}")
+    return _dataclass_from(settings_type, data, "")
+
+
+def _dataclass_from(cls: Any, data: Mapping[str, Any], prefix: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    missing = [name for name in fields if name not in data]
+    if unknown:
+        raise StoreError(f"recorded settings hold unknown setting(s) {', '.join(prefix + n for n in unknown)}")
+    if missing:
+        raise StoreError(f"recorded settings lack {', '.join(prefix + n for n in missing)}")
+    values = dict(data)
+    for name, f in fields.items():
+        default: Any = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default):
+            if not isinstance(values[name], Mapping):
+                raise StoreError(f"recorded setting {prefix}{name} must be an object")
+            values[name] = _dataclass_from(type(default), values[name], f"{prefix}{name}.")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"recorded settings rejected: {exc}") from None
+
+
+def check_index_manifest(data: Any, folder: Path) -> None:
+    """An index manifest this version can read: a format version not newer than ours and the keys it needs."""
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if not isinstance(version, int) or version < 1:
+        raise IndexFormatError(f"{folder} is not a newsdedup index (manifest without a format_version)")
+    if version > INDEX_FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index {folder} has format version {version}, newer than this newsdedup understands "
+            f"({INDEX_FORMAT_VERSION}); upgrade newsdedup to open it"
+        )
+    for key in _INDEX_KEYS:
+        if key not in data:
+            raise IndexFormatError(f"index manifest of {folder} lacks '{key}'")

@@ -11,15 +11,18 @@ Three steps, each a plain function:
 3. :func:`cluster_stories` — Leiden community detection (weighted modularity by default,
    CPM optional) on the article graph, deterministic for a fixed seed.
 
-:func:`build_stories` chains the three with the defaults in :class:`StoryParams`.
+:func:`build_stories` chains the three with the defaults in :class:`StoryParams`;
+:func:`build_stories_kept` does the same from a :class:`StoryWork` kept by an earlier call (a living index),
+redoing only the work of articles whose content paragraphs changed.
 No step builds an n×n matrix: neighbours come from the index with ``k``, passage pairs
 from a join on ``passage_id`` (passages held by very many articles are skipped).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import faiss
 import igraph as ig
@@ -27,6 +30,8 @@ import leidenalg
 import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
+
+from cluster.schemas import STORY_SCORES
 
 logger = logging.getLogger(__name__)
 
@@ -316,6 +321,7 @@ def story_edges(
     passage_weight: float = 0.5,
     min_passage_share: float = 0.0,
     max_docs_per_passage: int = 50,
+    scored: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Weighted article graph: kNN similarity edges plus shared-passage edges.
 
@@ -324,6 +330,7 @@ def story_edges(
     scored by :func:`paragraph_match`, otherwise by the article cosine; pairs scoring at
     least ``threshold`` become edges weighted by their score. Pairs sharing passages get
     ``passage_weight`` times their passage share (see :func:`passage_edges`) added.
+    ``scored``: the candidates already scored (:func:`scored_candidates`, e.g. kept in a :class:`StoryWork`).
     Returns ``doc_a < doc_b``, one row per pair, sorted.
     """
     _check_k_threshold(k, threshold)
@@ -347,12 +354,48 @@ def story_edges(
                 f"vectors must be a 2-D numpy array with {doc_vectors.shape[1]} columns like doc_vectors, "
                 f"got shape {getattr(vectors, 'shape', None)}"
             )
-        cand = knn_edges(doc_vectors, k=k, threshold=-1.0)
-        score = paragraph_match(vectors, paragraphs, cand["doc_a"].to_numpy(), cand["doc_b"].to_numpy())
-        knn = cand.with_columns(weight=pl.Series(score)).filter(pl.col("weight") >= threshold)
+        if scored is None:
+            scored, _ = scored_candidates(doc_vectors, paragraphs, vectors, k=k)
+        knn = scored.select("doc_a", "doc_b", pl.col("score").alias("weight")).filter(pl.col("weight") >= threshold)
     edges = with_passage_edges(knn, paragraphs, passage_weight, min_passage_share, max_docs_per_passage)
     logger.debug("story graph: %d similarity edges, %d edges in all", knn.height, edges.height)
     return edges
+
+
+def scored_candidates(
+    doc_vectors: np.ndarray,
+    paragraphs: pl.DataFrame,
+    vectors: np.ndarray,
+    *,
+    k: int,
+    known: pl.DataFrame | None = None,
+    dirty: np.ndarray | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """Each article's ``k`` nearest by article cosine, scored by :func:`paragraph_match` (``STORY_SCORES``),
+    and how many were scored.
+
+    A score in ``known`` is reused for a pair of which neither article is in ``dirty`` (articles whose
+    content changed since ``known`` was scored); every other candidate is scored.
+    """
+    cand = knn_edges(doc_vectors, k=k, threshold=-1.0).select("doc_a", "doc_b")
+    if known is None:
+        todo = np.ones(cand.height, dtype=bool)
+        score = np.zeros(cand.height, dtype=np.float64)
+    else:
+        changed = pl.Series(np.asarray(dirty if dirty is not None else [], dtype=np.int64)).implode()
+        cand = cand.join(known, on=["doc_a", "doc_b"], how="left").with_columns(
+            pl.when(pl.col("doc_a").is_in(changed) | pl.col("doc_b").is_in(changed))
+            .then(None)
+            .otherwise(pl.col("score"))
+            .alias("score")
+        )
+        todo = cand["score"].is_null().to_numpy()
+        score = cand["score"].fill_null(0.0).to_numpy().copy()
+    if todo.any():
+        a = cand["doc_a"].to_numpy()[todo]
+        b = cand["doc_b"].to_numpy()[todo]
+        score[todo] = paragraph_match(vectors, paragraphs, a, b)
+    return cand.select("doc_a", "doc_b").with_columns(pl.Series("score", score, dtype=pl.Float64)), int(todo.sum())
 
 
 def with_passage_edges(
@@ -458,3 +501,74 @@ def build_stories(
     return cluster_stories(
         n_docs, edges, resolution=params.resolution, seed=params.seed, quality=params.quality
     )
+
+
+def article_fingerprints(paragraphs: pl.DataFrame, n_docs: int) -> list[str]:
+    """Per article, a hash of its content paragraphs (text hash and length, in order): what its story work
+    depends on ("" for an article without content)."""
+    usable = (
+        paragraphs.filter(pl.col("vec_row").is_not_null() & ~pl.col("is_boilerplate"))
+        .sort("doc_id", "position")
+        .group_by("doc_id", maintain_order=True)
+        .agg(pl.concat_str(pl.col("hash"), pl.lit(":"), pl.col("n_chars").cast(pl.String)).str.join("|").alias("k"))
+    )
+    out = [""] * n_docs
+    for doc_id, key in usable.iter_rows():
+        out[doc_id] = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    return out
+
+
+@dataclass(slots=True)
+class StoryWork:
+    """Story work that only depends on each article's content paragraphs, kept between calls of
+    :func:`build_stories_kept`: article fingerprints, article vectors, scored candidate pairs."""
+
+    fingerprints: list[str] = field(default_factory=list)
+    doc_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    scores: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=STORY_SCORES))
+    rescored: int = 0  # candidate pairs scored by the call that made this work (not reused)
+
+    def update(self, vectors: np.ndarray, paragraphs: pl.DataFrame, n_docs: int, k: int) -> StoryWork:
+        """The work for these paragraphs, reusing this one's for articles whose fingerprint is unchanged."""
+        prints = article_fingerprints(paragraphs, n_docs)
+        old = self.fingerprints
+        same_shape = self.doc_vectors.ndim == 2 and self.doc_vectors.shape[1] == vectors.shape[1]
+        dirty = np.flatnonzero(
+            np.array([not same_shape or i >= len(old) or old[i] != p for i, p in enumerate(prints)], dtype=bool)
+        )
+        if len(dirty) == n_docs:
+            doc_vectors = article_vectors(vectors, paragraphs, n_docs)
+        else:
+            doc_vectors = np.zeros((n_docs, vectors.shape[1]), dtype=np.float32)
+            doc_vectors[: len(old)] = self.doc_vectors[: min(len(old), n_docs)]
+            if len(dirty):
+                subset = paragraphs.filter(pl.col("doc_id").is_in(pl.Series(dirty).implode()))
+                doc_vectors[dirty] = article_vectors(vectors, subset, n_docs)[dirty]
+        known = self.scores if len(old) else None
+        scores, rescored = scored_candidates(doc_vectors, paragraphs, vectors, k=k, known=known, dirty=dirty)
+        return StoryWork(prints, doc_vectors, scores, rescored)
+
+
+def build_stories_kept(
+    vectors: np.ndarray,
+    paragraphs: pl.DataFrame,
+    n_docs: int,
+    params: StoryParams = StoryParams(),
+    kept: StoryWork | None = None,
+) -> tuple[np.ndarray, StoryWork]:
+    """:func:`build_stories`, reusing the ``kept`` work of an earlier call for articles whose content did
+    not change; returns the labels (those :func:`build_stories` gives) and the work to keep for the next call."""
+    work = (kept or StoryWork()).update(vectors, paragraphs, n_docs, params.k)
+    edges = story_edges(
+        work.doc_vectors,
+        paragraphs,
+        k=params.k,
+        threshold=params.threshold,
+        vectors=vectors,
+        passage_weight=params.passage_weight,
+        min_passage_share=params.min_passage_share,
+        max_docs_per_passage=params.max_docs_per_passage,
+        scored=work.scores,
+    )
+    labels = cluster_stories(n_docs, edges, resolution=params.resolution, seed=params.seed, quality=params.quality)
+    return labels, work

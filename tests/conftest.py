@@ -1,12 +1,15 @@
-"""Shared test fixtures: a tiny deterministic encoder, so stage tests need no model."""
+"""Shared test fixtures: a tiny deterministic encoder, so stage tests need no model; a living-index corpus."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from living_corpus import corpus, write_jsonl
 
 from cluster.exact import normalise
 
@@ -33,3 +36,18 @@ class FakeEncoder:
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
+
+
+@pytest.fixture
+def articles() -> list[dict[str, Any]]:
+    return corpus()
+
+
+@pytest.fixture
+def halves(tmp_path: Path, articles: list[dict[str, Any]]) -> tuple[Path, Path, Path]:
+    cut = len(articles) * 3 // 5
+    return (
+        write_jsonl(tmp_path / "in" / "a.jsonl", articles[:cut]),
+        write_jsonl(tmp_path / "in" / "b.jsonl", articles[cut:]),
+        write_jsonl(tmp_path / "in" / "all.jsonl", articles),
+    )

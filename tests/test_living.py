@@ -1,14 +1,14 @@
 """The living index: build + add gives what one build gives, re-adding is a no-op, changed articles are
-updated, models and formats are never mixed, one writer at a time, and a writer killed (SIGKILL) at any
-point leaves the old index or the new one and embeds nothing twice when run again.
+updated, and a writer killed (SIGKILL) at any point leaves the old index or the new one and embeds nothing
+twice when run again (cluster/living/update.py; storage, lookup and maintenance in test_living_*.py).
 
-No real model except in the test marked ``model``: ``WordEncoder`` sums a random vector per word, so lightly
-edited paragraphs are near-duplicates (cosine ~0.9) and unrelated ones are nearly orthogonal.
+No real model except in the test marked ``model``: ``WordEncoder`` (tests/living_corpus.py) sums a random
+vector per word, so lightly edited paragraphs are near-duplicates (cosine ~0.9) and unrelated ones are nearly
+orthogonal.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -16,145 +16,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pytest
+from living_corpus import ROOT, TESTS, WordEncoder, corpus, options, partitions, write_jsonl
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-import cluster.living
+import cluster.living.update
 from cli.app import app
 from cluster import living
-from cluster.errors import IndexFormatError, IndexLockedError, IndexModelError
-from cluster.exact import normalise
-from cluster.index import IndexParams
-from cluster.pipeline import Settings
+from cluster.errors import IndexFormatError
 from cluster.runner import RunOptions, run_corpus
-
-TESTS = Path(__file__).resolve().parent
-ROOT = TESTS.parent
-
-
-class WordEncoder:
-    """Sum of one random unit vector per normalised word, L2-normalised; logs batch sizes to ``log``."""
-
-    name = "words"
-
-    def __init__(self, dim: int = 64, log: Path | None = None, name: str = "words") -> None:
-        self.dim = dim
-        self.log = log
-        self.name = name
-        self.encoded = 0
-
-    def _word(self, word: str) -> np.ndarray:
-        seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-        return np.random.default_rng(seed).standard_normal(self.dim)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.encoded += len(texts)
-        if self.log is not None:
-            with self.log.open("a") as handle:
-                handle.write(f"{len(texts)}\n")
-        rows = [sum((self._word(w) for w in normalise(t).split()), np.zeros(self.dim)) for t in texts]
-        vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-
-
-SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zu", "pa", "di", "fe", "go", "hu", "ji"]
-
-
-def corpus(seed: int = 0, n_stories: int = 8) -> list[dict[str, Any]]:
-    """Articles: per story an origin and 1-4 copies (paragraphs dropped, words edited, own paragraphs added),
-    adverts, one outlet footer repeated across unrelated articles, and stand-alone articles."""
-    rng = random.Random(seed)
-    vocab = sorted({"".join(rng.choice(SYLLABLES) for _ in range(3)) for _ in range(3000)})
-
-    def sentence(n: int = 22) -> str:
-        return " ".join(rng.choice(vocab) for _ in range(n)).capitalize() + "."
-
-    def edit(text: str) -> str:
-        words = text.rstrip(".").split()
-        for _ in range(rng.choice([1, 1, 2])):
-            words[rng.randrange(1, len(words))] = rng.choice(vocab)
-        return " ".join(words) + "."
-
-    footer = "Read the full coverage on the Daily Planet website every single morning before work."
-    articles: list[dict[str, Any]] = []
-    for s in range(n_stories):
-        wire = [sentence() for _ in range(rng.randint(4, 7))]
-        for c in range(rng.randint(2, 5)):
-            kept = [p if rng.random() < 0.5 else edit(p) for p in wire if rng.random() < 0.85]
-            paras = list(wire) if c == 0 else kept
-            if c:
-                paras.insert(rng.randrange(len(paras) + 1), sentence())
-            if rng.random() < 0.3:
-                paras.insert(1, "Advertisement")
-            articles.append({
-                "id": f"s{s}-c{c}", "source": f"outlet{rng.randrange(6)}", "text": "\n\n".join(paras),
-                "published": f"2024-03-{1 + s:02d}T{8 + c:02d}:00:00Z",
-            })
-    for i in range(8):
-        paras = [sentence() for _ in range(rng.randint(2, 5))] + ([footer] if i < 6 else [])
-        articles.append({"id": f"solo{i}", "source": "Daily Planet", "text": "\n\n".join(paras)})
-    rng.shuffle(articles)
-    return articles
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def options(paths: list[Path], settings: Settings | None = None) -> RunOptions:
-    return RunOptions(paths=paths, out=Path("unused"), settings=settings, use_nli=False)
-
-
-def partitions(folder: Path) -> dict[str, Any]:
-    """What must not depend on how the index was grown: partitions and relations, not cluster labels."""
-    gen = living.current(folder)
-    paragraphs = gen.table("paragraphs")
-    docs = gen.table("documents")
-
-    def groups(frame: pl.DataFrame, key: str, label: str) -> frozenset[frozenset[Any]]:
-        parts = frame.group_by(label).agg(pl.col(key))
-        return frozenset(frozenset(v) for v in parts[key].to_list())
-
-    keyed = paragraphs.with_columns(pl.concat_str("id", pl.lit("#"), pl.col("position").cast(pl.String)).alias("key"))
-    where = dict(zip(keyed["para_id"].to_list(), keyed["key"].to_list(), strict=True))
-    pairs = gen.table("pairs")
-    return {
-        "paragraphs": sorted(keyed.select("key", "text", "is_boilerplate", "boilerplate_reason").rows()),
-        "passages": groups(keyed, "key", "passage_id"),
-        "pairs": {
-            (where[a], where[b], rel)
-            for a, b, rel in pairs.select("para_left", "para_right", "relation").iter_rows()
-        },
-        "copies": set(gen.table("copies").select("id_a", "id_b", "origin").iter_rows()),
-        "copy_of": sorted(docs.select("id", "copy_of", "duplicate_of").rows(), key=str),
-        "stories": groups(docs, "id", "story_id"),
-    }
-
-
-@pytest.fixture
-def articles() -> list[dict[str, Any]]:
-    return corpus()
-
-
-@pytest.fixture
-def halves(tmp_path: Path, articles: list[dict[str, Any]]) -> tuple[Path, Path, Path]:
-    cut = len(articles) * 3 // 5
-    return (
-        write_jsonl(tmp_path / "in" / "a.jsonl", articles[:cut]),
-        write_jsonl(tmp_path / "in" / "b.jsonl", articles[cut:]),
-        write_jsonl(tmp_path / "in" / "all.jsonl", articles),
-    )
-
 
 # --- equality with one build ------------------------------------------------------------------------------
 
@@ -248,100 +123,19 @@ def test_changed_text_under_the_same_id_is_updated(tmp_path: Path, articles: lis
     assert docs.filter(pl.col("id") == articles[0]["id"])["text"].item() == changed["text"]
 
 
-# --- models, formats, locks -------------------------------------------------------------------------------
-
-
-def test_other_model_or_dimension_is_refused(tmp_path: Path, halves: tuple[Path, Path, Path]) -> None:
-    a, b, _ = halves
-    living.build(options([a]), tmp_path / "idx", encoder=WordEncoder())
-    with pytest.raises(IndexModelError, match="holds vectors of model words \\(dim 64\\).*other"):
-        living.add(tmp_path / "idx", [b], encoder=WordEncoder(name="other"))
-    with pytest.raises(IndexModelError, match="dim 32"):
-        living.add(tmp_path / "idx", [b], encoder=WordEncoder(dim=32))
-    with pytest.raises(IndexModelError):
-        living.build(options([a]), tmp_path / "idx", encoder=WordEncoder(dim=32))
-    with pytest.raises(IndexModelError):
-        living.LivingIndex(tmp_path / "idx").find("Some text to look up here.", WordEncoder(dim=32))
-
-
-def test_newer_format_is_refused(tmp_path: Path, halves: tuple[Path, Path, Path]) -> None:
-    a, b, _ = halves
-    living.build(options([a]), tmp_path / "idx", encoder=WordEncoder())
-    gen = living.current(tmp_path / "idx")
-    manifest = json.loads((gen.path / "manifest.json").read_text())
-    (gen.path / "manifest.json").write_text(json.dumps({**manifest, "format_version": 2}))
-    for call in (
-        lambda: living.add(tmp_path / "idx", [b], encoder=WordEncoder()),
-        lambda: living.info(tmp_path / "idx"),
-        lambda: living.LivingIndex(tmp_path / "idx"),
-        lambda: living.export(tmp_path / "idx", tmp_path / "out"),
-    ):
-        with pytest.raises(IndexFormatError, match="format version 2, newer than this newsdedup understands"):
-            call()
-
-
-def test_missing_index_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(IndexFormatError, match="index not found"):
-        living.add(tmp_path / "nothing", [tmp_path], encoder=WordEncoder())
-    assert not (tmp_path / "nothing").exists()
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "notes.txt").write_text("mine")
-    with pytest.raises(IndexFormatError, match="not empty and is not an index"):
-        living.build(options([tmp_path]), tmp_path / "other", encoder=WordEncoder())
-
-
-def test_vectors_of_an_interrupted_build_are_not_reused_by_another_model(
-    tmp_path: Path, halves: tuple[Path, Path, Path]
-) -> None:
-    a, _, _ = halves
-
-    def crash(stage: str) -> None:
-        if stage == "searched":
-            raise RuntimeError("crash")
-
-    with pytest.raises(RuntimeError):
-        living.build(options([a]), tmp_path / "idx", encoder=WordEncoder(), checkpoint=crash)
-    other = WordEncoder(name="other")
-    report = living.build(options([a]), tmp_path / "idx", encoder=other)
-    assert any("discarded" in note and "words (dim 64)" in note for note in report.notes)
-    assert report.embedded == other.encoded > 0 and report.from_cache == 0
-
-
-def test_second_writer_gets_the_pid_of_the_first(tmp_path: Path, halves: tuple[Path, Path, Path]) -> None:
-    a, b, _ = halves
-    living.build(options([a]), tmp_path / "idx", encoder=WordEncoder())
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from cluster.living import locked\n"
-         "with locked(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
-         str(tmp_path / "idx")],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(IndexLockedError, match=f"index is locked by PID {holder.pid}"):
-            living.add(tmp_path / "idx", [b], encoder=WordEncoder())
-        result = CliRunner().invoke(app, ["index", "add", str(b), "--index", str(tmp_path / "idx")])
-        assert result.exit_code == 1 and f"Error: index is locked by PID {holder.pid}" in result.output
-    finally:
-        holder.kill()
-        holder.wait()
-    report = living.add(tmp_path / "idx", [b], encoder=WordEncoder())  # a dead holder's lock is taken over
-    assert report.changed and any(f"PID {holder.pid}" in note for note in report.notes)
-
-
 # --- crash safety ----------------------------------------------------------------------------------------
 
 DRIVER = """
 import sys, time
 from pathlib import Path
 sys.path.insert(0, {tests!r})
-from test_living import WordEncoder, options
+from living_corpus import WordEncoder, options
 from cluster import living
+from cluster.living import maintain
 
 op, index, pause_at, marker, log = sys.argv[1], Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5])
 files = [Path(p) for p in sys.argv[6:]]
-living.EMBED_CHUNK = 7  # many segments, so a kill lands between two of them
+maintain.EMBED_CHUNK = 7  # many segments, so a kill lands between two of them
 seen = {{}}
 
 def checkpoint(stage):
@@ -459,44 +253,6 @@ def test_killed_at_random_moments_never_breaks_the_index(tmp_path: Path, referen
     assert _embedded(log) <= reference["texts_b"] + 4 * 7
 
 
-# --- approximate index --------------------------------------------------------------------------------------
-
-
-def test_ivf_index_grows_and_is_retrained(tmp_path: Path, articles: list[dict[str, Any]]) -> None:
-    settings = Settings(index=IndexParams(exact_max=60, nlist=4, nprobe=4))
-    parts = [write_jsonl(tmp_path / f"p{i}.jsonl", articles[i::4]) for i in range(4)]
-    living.build(options(parts[:1], settings), tmp_path / "idx", encoder=WordEncoder())
-    notes = []
-    for part in parts[1:]:
-        notes += living.add(tmp_path / "idx", [part], encoder=WordEncoder()).notes
-    assert any("IVF" in n for n in notes)
-    meta = living.current(tmp_path / "idx").manifest["index"]
-    assert meta["kind"] == "ivf" and meta["n_vectors"] > 60
-    living.build(options(parts, replace(settings, index=IndexParams())), tmp_path / "exact", encoder=WordEncoder())
-    grown, exact = partitions(tmp_path / "idx"), partitions(tmp_path / "exact")
-    assert len(grown["pairs"] & exact["pairs"]) >= 0.99 * len(exact["pairs"])
-
-
-# --- find ----------------------------------------------------------------------------------------------------
-
-
-def test_find_names_copies_passages_and_story(tmp_path: Path, articles: list[dict[str, Any]]) -> None:
-    living.build(options([write_jsonl(tmp_path / "all.jsonl", articles)]), tmp_path / "idx", encoder=WordEncoder())
-    origin = next(a for a in articles if a["id"] == "s0-c0")
-    opened = living.LivingIndex(tmp_path / "idx")
-    found = opened.find(origin["text"], WordEncoder())
-    ids = {c["id"] for c in found["copies"]}
-    assert "s0-c0" in ids and ids <= {a["id"] for a in articles if a["id"].startswith("s0-")}
-    first = found["paragraphs"][0]["matches"][0]
-    assert first["relation"] == "exact" and first["cosine"] == pytest.approx(1.0, abs=1e-4) and "s0-c0" in first["ids"]
-    docs = living.current(tmp_path / "idx").table("documents")
-    assert found["story"]["story_id"] == docs.filter(pl.col("id") == "s0-c0")["story_id"].item()
-    unrelated = opened.find("Nothing here resembles any article in this small corpus at all.", WordEncoder())
-    assert unrelated["copies"] == [] and unrelated["paragraphs"][0]["matches"] == []
-    with pytest.raises(ValueError, match="no paragraph to look up"):
-        opened.find("Advertisement", WordEncoder())
-
-
 # --- the CLI -------------------------------------------------------------------------------------------------
 
 
@@ -504,7 +260,7 @@ def test_cli_build_add_find_info_export(
     tmp_path: Path, halves: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b, _ = halves
-    monkeypatch.setattr(cluster.living, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
+    monkeypatch.setattr(cluster.living.update, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
     runner, index = CliRunner(), str(tmp_path / "news.idx")
     result = runner.invoke(app, ["index", "build", str(a), "--index", index, "--no-nli"])
     assert result.exit_code == 0, result.output
@@ -539,7 +295,7 @@ def test_cli_build_add_find_info_export(
 def test_cli_reports_updated_articles(
     tmp_path: Path, articles: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cluster.living, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
+    monkeypatch.setattr(cluster.living.update, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
     runner, index = CliRunner(), str(tmp_path / "idx")
     corpus_file = write_jsonl(tmp_path / "a.jsonl", articles)
     assert runner.invoke(app, ["index", "build", str(corpus_file), "-i", index, "--no-nli"]).exit_code == 0

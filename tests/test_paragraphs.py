@@ -3,7 +3,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cluster.exact import normalise, text_hash
 from cluster.paragraphs import BoilerplateParams, flag_boilerplate, split_paragraphs, split_text, template_reason
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_e22a757215c468e7.txt"
@@ -28,12 +27,6 @@ def test_long_paragraph_becomes_sentence_windows() -> None:
     assert all(len(p) <= 200 for p in parts)
     assert all(p.endswith("today.") for p in parts)
     assert " ".join(parts) == (sentence * 40).strip()
-
-
-def test_normalise_ignores_case_punctuation_width_and_spacing() -> None:
-    assert normalise("  “Hello,”  WORLD!! ") == "hello world"
-    assert text_hash("Ｈｅｌｌｏ, world.") == text_hash("hello world")
-    assert text_hash("hello world") != text_hash("hello word")
 
 
 @pytest.mark.parametrize(

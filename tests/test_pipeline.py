@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cluster.pipeline import Settings, run
+from cluster.pipeline import Settings, prepare, run
 from cluster.store import EmbeddingCache
 
 WIRE = [
@@ -101,3 +101,27 @@ def test_rerun_with_saved_cache_embeds_nothing(fake_encoder, tmp_path) -> None:
 def test_settings_reject_inconsistent_thresholds() -> None:
     with pytest.raises(ValueError, match="pair <= paraphrase <= passage"):
         Settings(pair_threshold=0.95, passage_threshold=0.9)
+
+
+def test_prepare_with_kept_paragraphs_splits_only_dirty_articles_and_equals_a_fresh_prepare(monkeypatch) -> None:
+    from cluster import paragraphs as paragraphs_mod
+
+    footer = "Read the whole story on the Daily Planet website every single morning."
+    texts = [f"{w}\n\n{footer}" for w in (*WIRE, *OTHER)]
+    docs = pl.DataFrame({"doc_id": range(6), "id": [f"d{i}" for i in range(6)], "text": texts})
+    settings = Settings()
+    before = prepare(docs.head(3), settings)  # the footer is in 3 articles: content
+    assert "repeated" not in before["boilerplate_reason"].to_list()
+    grown = docs.with_columns(
+        pl.when(pl.col("doc_id") == 1).then(pl.lit("Advertisement\n\nA rewritten second article.")).otherwise("text")
+        .alias("text")
+    )
+    split: list[int] = []
+    real = paragraphs_mod.split_paragraphs
+    monkeypatch.setattr(paragraphs_mod, "split_paragraphs", lambda d, m: split.extend(d["doc_id"]) or real(d, m))
+    kept = prepare(grown, settings, kept=before, dirty=np.array([1, 3, 4, 5]))
+    assert split == [1, 3, 4, 5]
+    monkeypatch.setattr(paragraphs_mod, "split_paragraphs", real)
+    fresh = prepare(grown, settings)
+    assert kept.equals(fresh)
+    assert kept.filter(pl.col("text") == footer)["boilerplate_reason"].to_list() == ["repeated"] * 5

@@ -8,8 +8,10 @@ import pytest
 
 from cluster.stories import (
     StoryParams,
+    article_fingerprints,
     article_vectors,
     build_stories,
+    build_stories_kept,
     cluster_stories,
     paragraph_match,
     passage_edges,
@@ -267,3 +269,37 @@ def test_story_params_is_frozen() -> None:
     p = StoryParams()
     with pytest.raises(AttributeError):
         p.k = 3  # type: ignore[misc]
+
+
+# ------------------------------------------------------------ kept work (a living index)
+def with_keys(paras: pl.DataFrame, vectors: np.ndarray) -> pl.DataFrame:
+    """Add what fingerprints read: a content hash (here of the vector) and a position."""
+    keys = [vectors[r].tobytes().hex()[:32] for r in paras["vec_row"].to_list()]
+    return paras.with_columns(pl.Series("hash", keys), pl.lit(0, dtype=pl.Int64).alias("position"))
+
+
+def test_build_stories_kept_with_nothing_kept_is_build_stories() -> None:
+    vectors = groups(4, 6, noise=0.4, seed=3)
+    paras = with_keys(one_para_per_doc(24), vectors)
+    labels, work = build_stories_kept(vectors, paras, 24)
+    np.testing.assert_array_equal(labels, build_stories(vectors, paras, 24))
+    assert len(work.fingerprints) == 24 and work.doc_vectors.shape == (24, 16)
+    assert work.rescored == work.scores.height > 0
+
+
+def test_kept_work_rescored_only_for_changed_articles_gives_the_same_stories() -> None:
+    vectors = groups(4, 6, noise=0.3, seed=5)
+    paras = with_keys(one_para_per_doc(24), vectors)
+    _, kept = build_stories_kept(vectors[:20], paras.filter(pl.col("doc_id") < 20), 20)
+    changed = vectors.copy()
+    changed[3] = groups(4, 6, noise=0.3, seed=9)[20]  # article 3 rewritten: now in another story
+    paras = with_keys(one_para_per_doc(24), changed)
+    labels, work = build_stories_kept(changed, paras, 24, kept=kept)
+    fresh, fresh_work = build_stories_kept(changed, paras, 24)
+    np.testing.assert_array_equal(labels, fresh)
+    np.testing.assert_array_equal(work.doc_vectors, fresh_work.doc_vectors)
+    assert work.scores.select("doc_a", "doc_b").equals(fresh_work.scores.select("doc_a", "doc_b"))
+    # the same up to float32 rounding: paragraph_match multiplies in other blocks when fewer pairs are scored
+    np.testing.assert_allclose(work.scores["score"].to_numpy(), fresh_work.scores["score"].to_numpy(), atol=1e-6)
+    assert 0 < work.rescored < fresh_work.rescored  # only pairs with article 3 or a new one are scored again
+    assert article_fingerprints(paras, 24)[:3] == kept.fingerprints[:3] and work.fingerprints[3] != kept.fingerprints[3]
