@@ -39,10 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
 from benchmarks.syndicate import ARTICLES_FILE, copy_pairs, generate  # noqa: E402
 from cluster import dedup  # noqa: E402
-from cluster.embed import load_encoder, model_key  # noqa: E402
+from cluster.embed import load_encoder  # noqa: E402
 from cluster.ingest import read_corpus  # noqa: E402
 from cluster.pipeline import Settings, run  # noqa: E402
-from cluster.store import EmbeddingCache, write_run  # noqa: E402
+from cluster.store import EmbeddingCache, model_key, write_run  # noqa: E402
 
 LEVELS = ("clean", "light", "medium", "heavy")
 JACCARD = (0.3, 0.5, 0.7)
