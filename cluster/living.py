@@ -51,7 +51,7 @@ import numpy as np
 import polars as pl
 
 from cluster import stories as stories_mod
-from cluster.conflicts import find_contradictions
+from cluster.contradictions import find_contradictions
 from cluster.embed import DEFAULT_MODEL, Encoder, encode_in_order, load_encoder
 from cluster.errors import IndexFormatError, IndexLockedError, IndexModelError, Problem, StoreError
 from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, text_hash

@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cluster.conflicts import ContradictionParams, find_contradictions, story_text_pairs
+from cluster.contradictions import ContradictionParams, find_contradictions, story_text_pairs
 
 TEXTS = [
     "Brightwell confirmed the recall in a statement on Monday.",  # text 0: wire

@@ -237,7 +237,7 @@ def test_onnx_nli_scores_contradiction_high_and_paraphrase_low() -> None:
 
 
 def test_statement_polarity_counts_negated_refutations() -> None:
-    from cluster.stance import statement_refutes
+    from cluster.contradictions import statement_refutes
 
     assert statement_refutes("Third boob likely a hoax")
     assert statement_refutes("Sorry, the President Didn't Actually Adopt a Werewolf")
@@ -246,14 +246,14 @@ def test_statement_polarity_counts_negated_refutations() -> None:
 
 
 def test_refutation_counts_are_negation_aware() -> None:
-    from cluster.stance import refutation_counts
+    from cluster.contradictions import refutation_counts
 
     assert refutation_counts("The photo is a hoax. Experts debunked it.") == (2, 0)
     assert refutation_counts("She insists it is not fake.") == (0, 1)
 
 
 def test_score_stance_points_at_the_refuting_sentence() -> None:
-    from cluster.stance import score_stance
+    from cluster.contradictions import score_stance
 
     article = (
         "A woman says she had a third breast implanted. "
@@ -493,7 +493,7 @@ def test_datelines_and_dates_of_statements_do_not_conflict() -> None:
 
 
 def _without_aegis(monkeypatch: pytest.MonkeyPatch) -> None:
-    import cluster.contradictions as contradictions
+    import cluster.contradictions.nli as contradictions
 
     real = contradictions.importlib.util.find_spec
     monkeypatch.setattr(

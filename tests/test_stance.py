@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cluster.contradictions import split_sentences
-from cluster.stance import (
+from cluster.contradictions import (
     FEATURES_ALL,
     LAYER_CANDIDATES,
     StanceHead,
+    default_nli_path,
     on_topic_refutation,
     refutation_counts,
+    split_sentences,
     stance_features,
     statement_polarity,
     statement_refutes,
@@ -106,7 +107,7 @@ def test_layer_candidates_name_known_features() -> None:
 
 @pytest.mark.parametrize("name", ["stance_head.json", "stance_head_lexicon.json"])
 def test_shipped_heads_load_and_score(name: str) -> None:
-    path = ROOT / "models" / "nli-minilm-int8" / name
+    path = default_nli_path() / name
     if not path.is_file():
         pytest.skip(f"{path} not shipped")
     head = StanceHead.from_json(path)
@@ -176,7 +177,7 @@ REPORT = (
 
 
 def test_an_article_that_debunks_a_statement_contradicts_it_and_one_that_reports_it_does_not() -> None:
-    from cluster.evaluate import contradiction_verdict
+    from cluster.contradictions import contradiction_verdict
 
     claim = "Shark swims down flooded Houston highway"
     debunked = contradiction_verdict(claim, DEBUNK)
@@ -189,20 +190,20 @@ def test_an_article_that_debunks_a_statement_contradicts_it_and_one_that_reports
 
 
 def test_the_statement_own_polarity_flips_the_article_verdict() -> None:
-    from cluster.evaluate import contradiction_verdict
+    from cluster.contradictions import contradiction_verdict
 
     assert not contradiction_verdict("Shark photo from Houston is a hoax", DEBUNK)["contradiction"]
 
 
 def test_a_short_text_is_judged_sentence_by_sentence_without_the_stance_layer() -> None:
-    from cluster.evaluate import contradiction_verdict
+    from cluster.contradictions import contradiction_verdict
 
     verdict = contradiction_verdict("The storm killed 12 people.", "The storm killed 40 people. Roads were closed.")
     assert "stance" not in verdict and verdict["kind"] == "number" and verdict["contradiction"]
 
 
 def test_contradiction_score_is_the_verdict_score_for_articles_and_sentences() -> None:
-    from cluster.evaluate import contradiction_score, contradiction_verdict
+    from cluster.contradictions import contradiction_score, contradiction_verdict
 
     for statement, text in (
         ("Shark swims down flooded Houston highway", DEBUNK),
