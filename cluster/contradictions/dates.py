@@ -111,7 +111,7 @@ def _opening_anchor(text: str, span: Span) -> frozenset[str]:
     return frozenset(words)
 
 
-def _date_conflicts(a: str, b: str) -> list[Conflict]:
+def date_conflicts(a: str, b: str) -> list[Conflict]:
     """Different dates given for the same event.
 
     Dates are compared only when they hang off the same words (``took place on Tuesday`` vs

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from cluster.contradictions.conflict import Conflict
-from cluster.contradictions.dates import _date_conflicts
-from cluster.contradictions.entities import _entity_conflicts, _role_conflicts
-from cluster.contradictions.negation import _claim_flips, _negation_conflicts
-from cluster.contradictions.numbers import _number_conflicts
+from cluster.contradictions.dates import date_conflicts
+from cluster.contradictions.entities import entity_conflicts, role_conflicts
+from cluster.contradictions.negation import claim_flips, negation_conflicts
+from cluster.contradictions.numbers import number_conflicts
 from cluster.contradictions.sentences import same_topic
 
 
@@ -19,9 +19,9 @@ def detail_conflicts(a: str, b: str, min_overlap: float = 0.3, min_shared: int =
     if not isinstance(a, str) or not isinstance(b, str):
         raise ValueError("a and b must be str")
     if not same_topic(a, b, min_overlap, min_shared):
-        return sorted(_number_conflicts(a, b, on_topic=False), key=lambda c: -c.score)
-    found = _number_conflicts(a, b) + _date_conflicts(a, b) + _negation_conflicts(a, b)
-    found += _role_conflicts(a, b) or _entity_conflicts(a, b)
+        return sorted(number_conflicts(a, b, on_topic=False), key=lambda c: -c.score)
+    found = number_conflicts(a, b) + date_conflicts(a, b) + negation_conflicts(a, b)
+    found += role_conflicts(a, b) or entity_conflicts(a, b)
     if not any(c.kind == "negation" for c in found):
-        found += _claim_flips(a, b)
+        found += claim_flips(a, b)
     return sorted(found, key=lambda c: -c.score)

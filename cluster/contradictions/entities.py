@@ -126,7 +126,7 @@ def _opening_subject(keys: list[str], i: int) -> bool:
     return not any(k[:1].isalpha() and k not in _STOPWORDS for k in keys[:i])
 
 
-def _entity_conflicts(a: str, b: str) -> list[Conflict]:
+def entity_conflicts(a: str, b: str) -> list[Conflict]:
     """A name in one statement replaced by a different name in the same slot of the other.
 
     Aligned on name tokens (:func:`_name_tokens_of`); a block counts only when both sides are
@@ -243,7 +243,7 @@ def _roles(text: str) -> list[tuple[tuple[str, str], Span]]:
     return out
 
 
-def _role_conflicts(a: str, b: str) -> list[Conflict]:
+def role_conflicts(a: str, b: str) -> list[Conflict]:
     """One organisation's role (``Brightwell chief executive``) given to two different people."""
     rb = _roles(b)
     for key, sa in _roles(a):

@@ -172,7 +172,7 @@ def _comparable(ta: list[_Token], i: int, tb: list[_Token], j: int) -> bool:
     return not _different_voices(ta, i, tb, j)
 
 
-def _negation_conflicts(a: str, b: str) -> list[Conflict]:
+def negation_conflicts(a: str, b: str) -> list[Conflict]:
     ta, tb = _tokens(a), _tokens(b)
     return _antonym_flips(a, b, ta, tb) or _negation_flips(a, b, ta, tb)
 
@@ -235,7 +235,7 @@ def _claim_context(toks: list[_Token], i: int, n: int, window: int = 4) -> set[s
     return words
 
 
-def _claim_flips(a: str, b: str) -> list[Conflict]:
+def claim_flips(a: str, b: str) -> list[Conflict]:
     """Opposite predicates about the same thing: ``exceeded its authority`` vs ``acted within
     its authority``, ``upheld the ban`` vs ``struck down the ban``."""
     ta, tb = _tokens(a), _tokens(b)

@@ -290,7 +290,7 @@ def _measured(text: str, q: Quantity, window: int = 5) -> set[str]:
     return words
 
 
-def _number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
+def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
     """Numbers of the same thing that disagree.
 
     On-topic statements compare numbers with the same unit (durations converted to minutes),

@@ -1,5 +1,5 @@
-"""Known-answer tests for cluster.stance (headline polarity, on-topic refutation, signed features) and
-for the story-grouped design selection of benchmarks/bench_contradictions.py."""
+"""Known-answer tests of the stance head (cluster.contradictions.stance): headline polarity, on-topic refutation,
+signed features, the shipped heads; and of the story-grouped design selection of benchmarks/bench_contradictions.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from cluster.contradictions import (
     default_nli_path,
     on_topic_refutation,
     refutation_counts,
+    score_stance,
     split_sentences,
     stance_features,
     statement_polarity,
@@ -23,12 +24,52 @@ from cluster.contradictions import (
     statement_refutes_parity,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_contradictions import best_threshold, out_of_fold, select_design  # noqa: E402
 
-# --- headline polarity ----------------------------------------------------------------------------
+
+class FakeNLI:
+    """Says 0.9 for pairs whose premise contains 'hoax', 0.1 otherwise; records what it saw."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def contradiction(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        self.seen.extend(pairs)
+        return np.array([0.9 if "hoax" in a else 0.1 for a, _ in pairs], dtype=np.float32)
+
+
+def test_statement_polarity_counts_negated_refutations() -> None:
+    from cluster.contradictions import statement_refutes
+
+    assert statement_refutes("Third boob likely a hoax")
+    assert statement_refutes("Sorry, the President Didn't Actually Adopt a Werewolf")
+    assert not statement_refutes("'Three-boobed' woman: They're not fake")
+    assert not statement_refutes("Woman gets third breast implanted")
+
+
+def test_refutation_counts_are_negation_aware() -> None:
+    from cluster.contradictions import refutation_counts
+
+    assert refutation_counts("The photo is a hoax. Experts debunked it.") == (2, 0)
+    assert refutation_counts("She insists it is not fake.") == (0, 1)
+
+
+def test_score_stance_points_at_the_refuting_sentence() -> None:
+    article = (
+        "A woman says she had a third breast implanted. "
+        "Local police now say the third breast story is a hoax and the photos are fake. "
+        "Experts debunked the claim. She works as a massage therapist in Tampa."
+    )
+    result = score_stance("Woman has a third breast implanted", article, nli=FakeNLI())
+    assert result.label == "disagree"
+    assert result.evidence is not None and "hoax" in result.evidence.sentence
+    # without a model: the same debunking article agrees with a statement that itself says "hoax"
+    asserting = score_stance("Woman has a third breast implanted", article)
+    refuting = score_stance("The third breast story is a hoax", article)
+    assert asserting.label == "disagree" and refuting.label == "agree"
 
 
 @pytest.mark.parametrize(
@@ -66,14 +107,14 @@ def test_refutation_counts_punctuation_only_matters_between_negation_and_cue() -
     assert refutation_counts("It was not funny; the video was fake.") == (1, 0)
 
 
-# --- body ------------------------------------------------------------------------------------------
-
 ARTICLE = (
     "Jasmine Tridevil says she had a third breast implanted by a surgeon. "
     "Police in Tampa now say the third breast is a hoax and a fake. "
     "In other news, a celebrity denied rumours about a wedding. "
     "The weather in Florida was sunny."
 )
+
+
 HEADLINE = "Woman has third breast implanted"
 
 
@@ -114,9 +155,6 @@ def test_shipped_heads_load_and_score(name: str) -> None:
     features, _ = stance_features(HEADLINE, ARTICLE)
     features |= dict.fromkeys((f for f in head.features if f.startswith("nli_")), 0.0)
     assert 0.0 <= head.probability(features) <= 1.0
-
-
-# --- design selection (benchmarks/bench_contradictions.py) ----------------------------------------
 
 
 def _rows(n_stories: int = 6, per_story: int = 20, seed: int = 0) -> list[dict]:
@@ -161,53 +199,3 @@ def test_select_design_prefers_the_informative_feature() -> None:
     chosen = select_design(_rows(), (("noise",), ("signal",)))
     assert chosen["features"] == ["signal"]
     assert chosen["cv"]["macro_f1"] > 0.9
-
-
-DEBUNK = (
-    "A photo said to show a shark swimming down a flooded highway in Houston spread quickly on Sunday. "
-    "Experts said the image is a hoax. The picture was doctored: the shark was pasted in from a 2005 "
-    "magazine photo, a photo editor told reporters. Snopes debunked the same fake during earlier storms. "
-    "There is no evidence that any shark swam in the floodwater."
-)
-REPORT = (
-    "A shark was seen swimming down a flooded highway in Houston on Sunday, residents said. Several drivers "
-    "filmed the animal as it passed stranded cars. Wildlife officials said sharks can enter flooded areas "
-    "from the bay during storm surges. Police urged residents to stay out of the water."
-)
-
-
-def test_an_article_that_debunks_a_statement_contradicts_it_and_one_that_reports_it_does_not() -> None:
-    from cluster.contradictions import contradiction_verdict
-
-    claim = "Shark swims down flooded Houston highway"
-    debunked = contradiction_verdict(claim, DEBUNK)
-    assert debunked["contradiction"] and debunked["kind"] == "claim"
-    assert debunked["layers"][0] == "stance" and debunked["stance"]["label"] == "disagree"
-    assert "hoax" in debunked["evidence"] or "fake" in debunked["evidence"] or "doctored" in debunked["evidence"]
-    reported = contradiction_verdict(claim, REPORT)
-    assert not reported["contradiction"] and reported["stance"]["label"] == "agree"
-    assert reported["score"] < debunked["score"]
-
-
-def test_the_statement_own_polarity_flips_the_article_verdict() -> None:
-    from cluster.contradictions import contradiction_verdict
-
-    assert not contradiction_verdict("Shark photo from Houston is a hoax", DEBUNK)["contradiction"]
-
-
-def test_a_short_text_is_judged_sentence_by_sentence_without_the_stance_layer() -> None:
-    from cluster.contradictions import contradiction_verdict
-
-    verdict = contradiction_verdict("The storm killed 12 people.", "The storm killed 40 people. Roads were closed.")
-    assert "stance" not in verdict and verdict["kind"] == "number" and verdict["contradiction"]
-
-
-def test_contradiction_score_is_the_verdict_score_for_articles_and_sentences() -> None:
-    from cluster.contradictions import contradiction_score, contradiction_verdict
-
-    for statement, text in (
-        ("Shark swims down flooded Houston highway", DEBUNK),
-        ("Shark swims down flooded Houston highway", REPORT),
-        ("The storm killed 12 people.", "The storm killed 40 people. Roads were closed."),
-    ):
-        assert contradiction_score(statement, text) == contradiction_verdict(statement, text)["score"]
