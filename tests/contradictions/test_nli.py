@@ -12,6 +12,7 @@ from cluster.contradictions import (
     bidirectional_contradiction,
     default_nli_path,
     load_nli,
+    shipped_head,
 )
 from cluster.errors import ModelNotFoundError
 
@@ -107,3 +108,36 @@ def test_aegis_nli_contradiction_above_entailment(caplog: pytest.LogCaptureFixtu
     probs = nli.probabilities(pairs)
     assert probs.shape == (3, 2) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     assert nli.contradiction([]).shape == (0,)
+
+
+# --- the shipped model is package data; missing, it is an error, never a quiet change of layers ----------
+
+
+def test_the_shipped_model_lies_inside_the_package() -> None:
+    import cluster.contradictions
+
+    folder = default_nli_path()
+    assert Path(str(folder)).is_relative_to(Path(cluster.contradictions.__file__).parent)
+    for name in ("model.onnx", "tokenizer.json", "config.json", "stance_head.json", "stance_head_lexicon.json"):
+        assert folder.joinpath(name).is_file(), name
+
+
+def test_a_missing_default_model_is_an_error_and_no_nli_still_works(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    import cluster.contradictions.nli as nli_module
+    from cli.app import app
+    from cluster.runner import choose_nli
+
+    monkeypatch.setattr(nli_module, "files", lambda package: tmp_path)  # an installation without the model
+    for load in (default_nli_path, load_nli, shipped_head, lambda: choose_nli(None, True)):
+        with pytest.raises(ModelNotFoundError, match="--no-nli"):
+            load()
+    assert choose_nli(None, False) is None
+    result = CliRunner().invoke(app, ["contradict", "It rained on Monday.", "It did not rain on Monday."])
+    assert result.exit_code == 1 and result.output.startswith("Error: ") and "model.onnx" in result.output
+    result = CliRunner().invoke(app, ["contradict", "It rained on Monday.", "It did not rain on Monday.", "--no-nli"])
+    assert result.exit_code == 0, result.output
+    assert "contradiction" in result.output

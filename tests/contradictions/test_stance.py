@@ -14,9 +14,11 @@ from cluster.contradictions import (
     LAYER_CANDIDATES,
     StanceHead,
     default_nli_path,
+    load_nli,
     on_topic_refutation,
     refutation_counts,
     score_stance,
+    shipped_head,
     split_sentences,
     stance_features,
     statement_polarity,
@@ -146,15 +148,45 @@ def test_layer_candidates_name_known_features() -> None:
             assert set(features) <= set(FEATURES_ALL)
 
 
+SHARK = "Shark swims down flooded Houston highway"
+SHARK_HOAX = "Shark photo from Houston is a hoax"
+DEBUNKING = (
+    "A photo said to show a shark swimming down a flooded highway in Houston spread quickly on Sunday. "
+    "Experts said the image is a hoax. The picture was doctored: the shark was pasted in from a 2005 "
+    "magazine photo, a photo editor told reporters. Snopes debunked the same fake during earlier storms. "
+    "There is no evidence that any shark swam in the floodwater."
+)
+REPORTING = (
+    "A shark was seen swimming down a flooded highway in Houston on Sunday, residents said. Several drivers "
+    "filmed the animal as it passed stranded cars. Wildlife officials said sharks can enter flooded areas "
+    "from the bay during storm surges. Police urged residents to stay out of the water."
+)
+
+
 @pytest.mark.parametrize("name", ["stance_head.json", "stance_head_lexicon.json"])
-def test_shipped_heads_load_and_score(name: str) -> None:
-    path = default_nli_path() / name
-    if not path.is_file():
-        pytest.skip(f"{path} not shipped")
-    head = StanceHead.from_json(path)
+def test_shipped_heads_give_known_verdicts(name: str) -> None:
+    """Both shipped heads (the combined one with the shipped NLI model): an article debunking a statement
+    disagrees with it and one reporting it agrees; a statement that itself says "hoax" flips both."""
+    head = StanceHead.from_json(default_nli_path() / name)
+    nli = load_nli() if any(f.startswith("nli_") for f in head.features) else None
+
+    def p_disagree(statement: str, article: str) -> float:
+        features, _ = stance_features(statement, article, nli)
+        p = head.probability(features)
+        assert 0.0 <= p <= 1.0
+        return p
+
+    assert p_disagree(SHARK, DEBUNKING) >= head.threshold  # debunked: disagrees
+    assert p_disagree(SHARK, REPORTING) < head.threshold  # reported: agrees
+    assert p_disagree(SHARK_HOAX, DEBUNKING) < head.threshold  # "it is a hoax" + a debunking article: agrees
+    assert p_disagree(SHARK_HOAX, REPORTING) >= head.threshold  # "it is a hoax" + a report of it: disagrees
+    assert p_disagree(SHARK, DEBUNKING) > p_disagree(SHARK, REPORTING) + 0.3
+
+
+def test_shipped_lexicon_head_without_nli_on_the_hand_made_article() -> None:
     features, _ = stance_features(HEADLINE, ARTICLE)
-    features |= dict.fromkeys((f for f in head.features if f.startswith("nli_")), 0.0)
-    assert 0.0 <= head.probability(features) <= 1.0
+    features |= dict.fromkeys((f for f in shipped_head().features if f.startswith("nli_")), 0.0)
+    assert shipped_head().probability(features) >= shipped_head().threshold  # "... is a hoax and a fake"
 
 
 def _rows(n_stories: int = 6, per_story: int = 20, seed: int = 0) -> list[dict]:

@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import polars as pl
 import pytest
 
 from cluster.contradictions import (
+    Conflict,
+    ContradictionParams,
     PairVerdict,
+    Span,
+    VerdictRule,
     contradiction_score,
     contradiction_verdict,
+    detail_conflicts,
+    find_contradictions,
+    judge,
     score_statement_pair,
 )
 
@@ -132,3 +140,66 @@ def test_eval_pairs_contradiction_task_reports_macro_f1(tmp_path) -> None:
     report = json.loads(result.output)
     assert set(report) == {"precision", "recall", "f1", "accuracy", "threshold", "n", "macro_f1"}
     assert (report["f1"], report["macro_f1"], report["n"]) == (1.0, 1.0, 4)
+
+
+# --- one rule for the stage and the contradict command ----------------------------------------
+
+
+class ConstantNLI:
+    """Every pair, both directions, gets the same P(contradiction)."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def contradiction(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        return np.full(len(pairs), self.p, dtype=np.float32)
+
+
+def _conflict(score: float) -> Conflict:
+    return Conflict("entity", score, Span(0, 3, "Kim"), Span(0, 3, "Lee"), "Kim vs Lee")
+
+
+def test_judge_combines_the_layers_by_the_rule() -> None:
+    command, stage = VerdictRule(), ContradictionParams().rule()
+    assert (stage.min_detail, stage.nli_threshold, stage.nli_raises_from) == (0.5, 0.9, 0.9)
+    a, b = "Kim leads.", "Lee leads."
+    assert judge(a, b, [_conflict(0.7)], None, stage)[::3] == ("entity", "detail")
+    assert judge(a, b, [_conflict(0.7)], 0.95, stage)[:2] == ("entity", 0.95)
+    assert judge(a, b, [_conflict(0.7)], 0.95, stage).layer == "both"
+    assert judge(a, b, [], 0.95, stage)[::3] == ("claim", "nli")
+    assert judge(a, b, [], 0.95, stage).spans == (Span(0, 10, a), Span(0, 10, b))
+    # where the two rules differ: a weak detail conflict and a middling NLI score
+    assert judge(a, b, [_conflict(0.4)], None, stage).kind is None  # under the stage's min_score
+    assert judge(a, b, [_conflict(0.4)], 0.45, command)[:2] == ("entity", 0.45)  # the command ranks by NLI too
+    assert judge(a, b, [_conflict(0.7)], 0.8, stage).score == 0.7  # the stage moves a score from 0.9 only
+    assert judge(a, b, [_conflict(0.7)], 0.8, command).score == 0.8
+    assert judge(a, b, [], 0.6, command).kind == "claim" and judge(a, b, [], 0.6, stage).kind is None
+    assert judge(a, b, [], None, command) == PairVerdict(None, 0.0, None, None)
+    with pytest.raises(ValueError, match="nli_threshold"):
+        VerdictRule(nli_threshold=1.5)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "nli"),
+    [
+        ("Brightwell confirmed the recall on Monday.", "Brightwell denied the recall on Monday.", None),
+        ("Brightwell confirmed the recall on Monday.", "Brightwell denied the recall on Monday.", 0.95),
+        ("Brightwell recalled 5,000 cars on Monday.", "Brightwell recalled 7,000 cars on Monday.", 0.2),
+        ("The council approved the new bridge plan.", "The council shelved the new bridge plan.", 0.95),
+    ],
+)
+def test_the_stage_and_the_contradict_command_give_the_same_verdict(a: str, b: str, nli: float | None) -> None:
+    scorer = ConstantNLI(nli) if nli is not None else None
+    paragraphs = pl.DataFrame(
+        {"para_id": [0, 1], "doc_id": [0, 1], "id": ["a", "b"], "text_id": [0, 1], "text": [a, b]}
+    )
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32)
+    table = find_contradictions(paragraphs, np.array([0, 0]), vectors, scorer)
+    assert table.height == 1
+    row = table.row(0, named=True)
+    pair = score_statement_pair(a, b, scorer)
+    assert (row["kind"], row["span_a"], row["span_b"]) == (pair.kind, pair.spans[0].text, pair.spans[1].text)
+    assert row["score"] == pytest.approx(pair.score, abs=1e-4)
+    assert row["layer"] == judge(a, b, detail_conflicts(a, b), nli, ContradictionParams().rule()).layer
+    verdict = contradiction_verdict(a, b, scorer)  # the command: the text is one sentence here
+    assert (verdict["kind"], verdict["span_a"], verdict["span_b"]) == (row["kind"], row["span_a"], row["span_b"])
