@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from cluster.contradictions.conflict import Conflict
 from cluster.contradictions.detail import detail_conflicts
 from cluster.contradictions.nli import NLIScorer, bidirectional_contradiction
 from cluster.contradictions.sentences import same_topic, split_sentences
@@ -131,7 +132,7 @@ def find_contradictions(
             sentences[text] = split_sentences(text)[: params.max_sentences]
         return sentences[text]
 
-    details: dict[tuple[str, str], list] = {}  # sentence pairs with a detail conflict, in reading order
+    details: dict[tuple[str, str], list[Conflict]] = {}  # sentence pairs with a detail conflict, in reading order
     nli_queue: list[tuple[str, str, float]] = []
     for text_a, text_b in distinct.select("text_a", "text_b").iter_rows():
         for sa in split(text_a):
