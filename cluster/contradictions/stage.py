@@ -5,7 +5,8 @@ same thing (cosine ≥ 0.5 within the story: edited wire text, or two outlets te
 into sentences, and sentence pairs that share enough content words. Never all pairs of the corpus.
 Two layers judge each candidate (cluster.contradictions): the detail-conflict detector (numbers, dates,
 negations and antonyms, named people), which needs no model and names the spans, and an NLI cross-encoder
-scoring both directions, when one is loaded. One contradiction repeated by every copy of the wire is
+scoring both directions, when one is loaded; :func:`cluster.contradictions.verdict.judge` combines them by
+the stage's rule (:meth:`ContradictionParams.rule`). One contradiction repeated by every copy of the wire is
 reported once, with how many article pairs repeat it.
 """
 
