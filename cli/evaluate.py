@@ -108,7 +108,7 @@ def contradict(
     as_json: AsJson = False,
 ) -> None:
     """Do two statements contradict? Shows the kind, a score in [0, 1] and the conflicting spans."""
-    from cluster.evaluate import contradiction_verdict
+    from cluster.contradictions import contradiction_verdict
     from cluster.runner import choose_nli
 
     with user_errors():

@@ -10,12 +10,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cluster.contradictions import NLIScorer, score_statement_pair, split_sentences
+from cluster.contradictions import NLIScorer, contradiction_scores
 from cluster.embed import Encoder, encode_in_order
 from cluster.errors import InputError, Problem
 from cluster.exact import text_hash
 from cluster.metrics import binary_scores, cluster_scores, pair_scores, worst_clusters
-from cluster.stance import StanceHead, score_stance, shipped_head
 from cluster.store import read_table
 
 
@@ -120,86 +119,10 @@ def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None)
     return pair_scores(pairs["label"].cast(pl.Int64).to_numpy(), scores, threshold)
 
 
-ARTICLE_SENTENCES = 3  # a text of this many sentences is an article: its stance on the statement is judged too
-
-
-def contradiction_verdict(
-    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | None = None
-) -> dict[str, Any]:
-    """Whether ``statement`` contradicts ``text`` (a sentence or a whole article), with the strongest evidence.
-
-    Each sentence of ``text`` is judged against the statement (detail layer, and NLI when given); the
-    sentence with the highest score is the evidence. An article (:data:`ARTICLE_SENTENCES`+ sentences) is
-    also judged as a whole by the stance layer (``head``, default :func:`cluster.stance.shipped_head`):
-    does it call the statement false? Then the verdict is the stance's (kind ``claim``, score
-    P(disagree)) and the sentence-level verdict is kept under ``detail``.
-    """
-    if not statement.strip() or not text.strip():
-        raise ValueError("both statements must be non-empty")
-    sentences = split_sentences(text) or [text]
-    best = _sentence_verdict(statement, sentences, nli)
-    best["layers"] = ["detail", "nli"] if nli is not None else ["detail"]
-    if len(sentences) < ARTICLE_SENTENCES:
-        return best
-    head = head or shipped_head()
-    if head is None:
-        return best
-    stance = score_stance(statement, text, None, head)
-    disagree = stance.label == "disagree"
-    return {
-        "contradiction": disagree,
-        "kind": "claim" if disagree else None,
-        "score": stance.score,
-        "evidence": stance.evidence.sentence if stance.evidence else best["evidence"],
-        "span_a": None,
-        "span_b": None,
-        "stance": {"label": stance.label, "p_disagree": stance.score, "threshold": head.threshold},
-        "detail": best,
-        "layers": ["stance", *best["layers"]],
-    }
-
-
-def contradiction_score(
-    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | None = None
-) -> float:
-    """The score of :func:`contradiction_verdict` alone: an article's stance is not followed by a sentence
-    search whose result would only be displayed."""
-    if not statement.strip() or not text.strip():
-        raise ValueError("both statements must be non-empty")
-    sentences = split_sentences(text) or [text]
-    if len(sentences) >= ARTICLE_SENTENCES:
-        head = head or shipped_head()
-        if head is not None:
-            return score_stance(statement, text, None, head).score
-    return float(_sentence_verdict(statement, sentences, nli)["score"])
-
-
-def _sentence_verdict(statement: str, sentences: list[str], nli: NLIScorer | None) -> dict[str, Any]:
-    """The strongest sentence-level verdict (detail layer, NLI when given) of ``sentences`` vs ``statement``."""
-    best: dict[str, Any] | None = None
-    for sentence in sentences:
-        verdict = score_statement_pair(statement, sentence, nli)
-        if best is None or verdict.score > best["score"]:
-            spans = verdict.spans
-            best = {
-                "contradiction": verdict.kind is not None,
-                "kind": verdict.kind,
-                "score": float(verdict.score),
-                "evidence": sentence,
-                "span_a": spans[0].text if spans else None,
-                "span_b": spans[1].text if spans else None,
-            }
-    assert best is not None
-    return best
-
-
 def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float | None = None) -> dict[str, Any]:
     """Scores of our contradiction verdict on labelled pairs (text1, text2, label 1 = contradiction)."""
     pairs = read_pairs(path)
-    head = shipped_head()
-    scores = np.array(
-        [contradiction_score(a, b, nli, head) for a, b in pairs.select("text1", "text2").iter_rows()]
-    )
+    scores = contradiction_scores(pairs.select("text1", "text2").iter_rows(), nli)
     labels = pairs["label"].cast(pl.Int64).to_numpy()
     report = pair_scores(labels, scores, threshold)
     report["macro_f1"] = binary_scores(labels, (scores >= report["threshold"]).astype(np.int8))["macro_f1"]

@@ -17,14 +17,13 @@ import numpy as np
 import polars as pl
 
 from cluster import copies as copies_mod
-from cluster.conflicts import CONTRADICTIONS, ContradictionParams, find_contradictions
-from cluster.contradictions import NLIScorer
+from cluster.contradictions import ContradictionParams, NLIScorer, find_contradictions
 from cluster.embed import Encoder, encode_in_order
 from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, duplicate_documents
 from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.paragraphs import BoilerplateParams, flag_repeated, judged_paragraphs
 from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
-from cluster.schemas import OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
+from cluster.schemas import CONTRADICTIONS, OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
 from cluster.store import EmbeddingCache
 from cluster.stories import StoryParams, StoryWork, build_stories_kept
 

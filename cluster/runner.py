@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from cluster.contradictions import NLIScorer, default_nli_path, load_nli
+from cluster.contradictions import NLIScorer, load_nli
 from cluster.embed import Encoder, load_encoder
 from cluster.ingest import Columns, read_corpus
 from cluster.pipeline import Result, Settings, run
@@ -29,7 +29,7 @@ class RunOptions:
     passage_threshold: float = _DEFAULTS.passage_threshold
     min_share: float = _DEFAULTS.min_share
     use_cache: bool = True
-    nli_model: str | None = None  # a folder; None: the shipped model when present, else the detail layer alone
+    nli_model: str | None = None  # a folder or a name; None: the shipped model (an error if it is missing)
     use_nli: bool = True
     settings: Settings | None = field(default=None)
 
@@ -45,15 +45,11 @@ class RunOptions:
 
 
 def choose_nli(nli_model: str | None = None, use_nli: bool = True) -> NLIScorer | None:
-    """The NLI layer to use: the one asked for (an error if it cannot load), else the shipped one if present."""
+    """The NLI layer to use: the one asked for, else the shipped one; an error if it cannot load (the layers
+    never change quietly: ``use_nli=False``, the CLI's ``--no-nli``, judges with the detail layer alone)."""
     if not use_nli:
         return None
-    if nli_model is not None:
-        return load_nli(nli_model)
-    if (default_nli_path() / "model.onnx").is_file():
-        return load_nli(None)
-    log.warning("no NLI model at %s: contradictions from the detail layer alone", default_nli_path())
-    return None
+    return load_nli(nli_model)
 
 
 def run_corpus(

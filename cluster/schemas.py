@@ -121,6 +121,25 @@ REMOVED = pl.Schema(
     }
 )
 
+# Statements of different articles of one story that cannot both be true (cluster.contradictions.stage).
+CONTRADICTIONS = pl.Schema(
+    {
+        "story_id": pl.Int64,
+        "id_a": pl.String,
+        "id_b": pl.String,
+        "para_a": pl.Int64,
+        "para_b": pl.Int64,
+        "sentence_a": pl.String,
+        "sentence_b": pl.String,
+        "kind": pl.String,  # number | date | negation | entity | claim
+        "score": pl.Float64,
+        "span_a": pl.String,
+        "span_b": pl.String,
+        "layer": pl.String,  # detail | nli | both
+        "n_article_pairs": pl.Int64,  # article pairs repeating this contradiction (copies of one wire text)
+    }
+)
+
 
 def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cluster.conflicts import find_contradictions
+from cluster.contradictions import find_contradictions
 from cluster.errors import Problem, StoreError
 from cluster.living.storage import TABLES, Generation, VectorStore, current
 from cluster.pipeline import Result

@@ -18,35 +18,24 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cluster.contradictions import (
-    Conflict,
-    NLIScorer,
-    default_nli_path,
-    detail_conflicts,
-    split_sentences,
-    topic_overlap,
-)
+from cluster.contradictions.conflict import Conflict
+from cluster.contradictions.detail import detail_conflicts
+from cluster.contradictions.lexicon import alternation
+from cluster.contradictions.nli import NLIScorer, default_nli_path
+from cluster.contradictions.sentences import split_sentences, topic_overlap
+from cluster.errors import ModelNotFoundError
 
 logger = logging.getLogger(__name__)
 
-_REFUTE = re.compile(
-    r"\b(hoax\w*|fake[ds]?|faking|false(?:ly|hood)?|untrue|debunk\w*|den(?:y|ies|ied|ying|ial)|myths?|"
-    r"rumou?r(?:s|ed)?|satir\w*|parod\w*|pranks?|spoof\w*|misleading|exaggerat\w*|bogus|phon(?:e)?y|"
-    r"fraud\w*|scam\w*|doctored|photoshop\w*|refut\w*|dismiss\w*|lie[sd]?|lying|liars?|sham|"
-    r"unfounded|baseless|discredit\w*|fabricat\w*|made[- ]up|not (?:true|real)|no evidence|"
-    r"never happened|too good to be true|urban legend|snopes)\b",
-    re.I,
-)
-_HEDGE = re.compile(
-    r"\b(claim(?:s|ed|ing)?|alleg\w*|reportedly|purported\w*|unconfirmed|unverified|skeptic\w*|"
-    r"sceptic\w*|doubt\w*|suspicio\w*|apparently|supposed(?:ly)?|if true|may have|might have)\b",
-    re.I,
-)
+#: Refutation and hedge cues: the alternatives are word lists (``words/stance_refute.txt``, ``stance_hedge.txt``).
+_REFUTE = re.compile(r"\b(" + alternation("stance_refute") + r")\b", re.I)
+_HEDGE = re.compile(r"\b(" + alternation("stance_hedge") + r")\b", re.I)
 #: Verbs that say the following claim is false; denying a hoax affirms the story.
 _DENIAL = re.compile(r"\b(den(?:y|ies|ied|ying))\b", re.I)
 #: Refutation cues too weak to be what a denial denies ("denies layoff rumours" refutes the layoffs).
@@ -363,8 +352,8 @@ class StanceHead:
         path.write_text(json.dumps(self.__dict__, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
-    def from_json(cls, path: Path) -> StanceHead:
-        raw: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    def from_json(cls, path: str | Path | Traversable) -> StanceHead:
+        raw: dict[str, Any] = json.loads((Path(path) if isinstance(path, str) else path).read_text(encoding="utf-8"))
         try:
             return cls(
                 features=tuple(str(f) for f in raw["features"]),
@@ -415,13 +404,16 @@ def score_stance(
     return StanceResult(label, round(float(score), 4), best, features)
 
 
-def shipped_head() -> StanceHead | None:
-    """The lexicon stance head shipped beside the NLI model (``stance_head_lexicon.json``), or ``None``.
+def shipped_head() -> StanceHead:
+    """The lexicon stance head shipped beside the NLI model (``stance_head_lexicon.json``).
 
     It needs no model (refutation level, on-topic refutation and hedges, each signed by the statement's own
     polarity), so it serves any NLI choice. Fitted with story-centred features by
     ``benchmarks/bench_contradictions.py``; used without story context (one statement, one article) it
     scores macro F1 0.749 / disagree F1 0.645 on the held-apart FNC-1 half (benchmarks/README.md).
+    Raises :class:`~cluster.errors.ModelNotFoundError` when the installation lacks it.
     """
-    path = default_nli_path() / "stance_head_lexicon.json"
-    return StanceHead.from_json(path) if path.is_file() else None
+    path = default_nli_path().joinpath("stance_head_lexicon.json")
+    if not path.is_file():  # pragma: no cover - default_nli_path checks it first
+        raise ModelNotFoundError(f"the shipped stance head {path} is missing: reinstall newsdedup")
+    return StanceHead.from_json(path)

@@ -1,33 +1,70 @@
-"""Known-answer tests for cluster.stance (headline polarity, on-topic refutation, signed features) and
-for the story-grouped design selection of benchmarks/bench_contradictions.py."""
+"""Known-answer tests of the stance head (cluster.contradictions.stance): headline polarity, on-topic refutation,
+signed features, the shipped heads; and of the story-grouped design selection of benchmarks/bench_contradictions.py."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cluster.contradictions import split_sentences
-from cluster.stance import (
+from benchmarks.bench_contradictions import best_threshold, out_of_fold, select_design
+from cluster.contradictions import (
     FEATURES_ALL,
     LAYER_CANDIDATES,
     StanceHead,
+    default_nli_path,
+    load_nli,
     on_topic_refutation,
     refutation_counts,
+    score_stance,
+    shipped_head,
+    split_sentences,
     stance_features,
     statement_polarity,
     statement_refutes,
     statement_refutes_parity,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_contradictions import best_threshold, out_of_fold, select_design  # noqa: E402
+class FakeNLI:
+    """Says 0.9 for pairs whose premise contains 'hoax', 0.1 otherwise; records what it saw."""
 
-# --- headline polarity ----------------------------------------------------------------------------
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def contradiction(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        self.seen.extend(pairs)
+        return np.array([0.9 if "hoax" in a else 0.1 for a, _ in pairs], dtype=np.float32)
+
+
+def test_statement_polarity_counts_negated_refutations() -> None:
+    from cluster.contradictions import statement_refutes
+
+    assert statement_refutes("Third boob likely a hoax")
+    assert statement_refutes("Sorry, the President Didn't Actually Adopt a Werewolf")
+    assert not statement_refutes("'Three-boobed' woman: They're not fake")
+    assert not statement_refutes("Woman gets third breast implanted")
+
+
+def test_refutation_counts_are_negation_aware() -> None:
+    from cluster.contradictions import refutation_counts
+
+    assert refutation_counts("The photo is a hoax. Experts debunked it.") == (2, 0)
+    assert refutation_counts("She insists it is not fake.") == (0, 1)
+
+
+def test_score_stance_points_at_the_refuting_sentence() -> None:
+    article = (
+        "A woman says she had a third breast implanted. "
+        "Local police now say the third breast story is a hoax and the photos are fake. "
+        "Experts debunked the claim. She works as a massage therapist in Tampa."
+    )
+    result = score_stance("Woman has a third breast implanted", article, nli=FakeNLI())
+    assert result.label == "disagree"
+    assert result.evidence is not None and "hoax" in result.evidence.sentence
+    # without a model: the same debunking article agrees with a statement that itself says "hoax"
+    asserting = score_stance("Woman has a third breast implanted", article)
+    refuting = score_stance("The third breast story is a hoax", article)
+    assert asserting.label == "disagree" and refuting.label == "agree"
 
 
 @pytest.mark.parametrize(
@@ -65,14 +102,14 @@ def test_refutation_counts_punctuation_only_matters_between_negation_and_cue() -
     assert refutation_counts("It was not funny; the video was fake.") == (1, 0)
 
 
-# --- body ------------------------------------------------------------------------------------------
-
 ARTICLE = (
     "Jasmine Tridevil says she had a third breast implanted by a surgeon. "
     "Police in Tampa now say the third breast is a hoax and a fake. "
     "In other news, a celebrity denied rumours about a wedding. "
     "The weather in Florida was sunny."
 )
+
+
 HEADLINE = "Woman has third breast implanted"
 
 
@@ -104,18 +141,45 @@ def test_layer_candidates_name_known_features() -> None:
             assert set(features) <= set(FEATURES_ALL)
 
 
+SHARK = "Shark swims down flooded Houston highway"
+SHARK_HOAX = "Shark photo from Houston is a hoax"
+DEBUNKING = (
+    "A photo said to show a shark swimming down a flooded highway in Houston spread quickly on Sunday. "
+    "Experts said the image is a hoax. The picture was doctored: the shark was pasted in from a 2005 "
+    "magazine photo, a photo editor told reporters. Snopes debunked the same fake during earlier storms. "
+    "There is no evidence that any shark swam in the floodwater."
+)
+REPORTING = (
+    "A shark was seen swimming down a flooded highway in Houston on Sunday, residents said. Several drivers "
+    "filmed the animal as it passed stranded cars. Wildlife officials said sharks can enter flooded areas "
+    "from the bay during storm surges. Police urged residents to stay out of the water."
+)
+
+
 @pytest.mark.parametrize("name", ["stance_head.json", "stance_head_lexicon.json"])
-def test_shipped_heads_load_and_score(name: str) -> None:
-    path = ROOT / "models" / "nli-minilm-int8" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not shipped")
-    head = StanceHead.from_json(path)
+def test_shipped_heads_give_known_verdicts(name: str) -> None:
+    """Both shipped heads (the combined one with the shipped NLI model): an article debunking a statement
+    disagrees with it and one reporting it agrees; a statement that itself says "hoax" flips both."""
+    head = StanceHead.from_json(default_nli_path() / name)
+    nli = load_nli() if any(f.startswith("nli_") for f in head.features) else None
+
+    def p_disagree(statement: str, article: str) -> float:
+        features, _ = stance_features(statement, article, nli)
+        p = head.probability(features)
+        assert 0.0 <= p <= 1.0
+        return p
+
+    assert p_disagree(SHARK, DEBUNKING) >= head.threshold  # debunked: disagrees
+    assert p_disagree(SHARK, REPORTING) < head.threshold  # reported: agrees
+    assert p_disagree(SHARK_HOAX, DEBUNKING) < head.threshold  # "it is a hoax" + a debunking article: agrees
+    assert p_disagree(SHARK_HOAX, REPORTING) >= head.threshold  # "it is a hoax" + a report of it: disagrees
+    assert p_disagree(SHARK, DEBUNKING) > p_disagree(SHARK, REPORTING) + 0.3
+
+
+def test_shipped_lexicon_head_without_nli_on_the_hand_made_article() -> None:
     features, _ = stance_features(HEADLINE, ARTICLE)
-    features |= dict.fromkeys((f for f in head.features if f.startswith("nli_")), 0.0)
-    assert 0.0 <= head.probability(features) <= 1.0
-
-
-# --- design selection (benchmarks/bench_contradictions.py) ----------------------------------------
+    features |= dict.fromkeys((f for f in shipped_head().features if f.startswith("nli_")), 0.0)
+    assert shipped_head().probability(features) >= shipped_head().threshold  # "... is a hoax and a fake"
 
 
 def _rows(n_stories: int = 6, per_story: int = 20, seed: int = 0) -> list[dict]:
@@ -160,53 +224,3 @@ def test_select_design_prefers_the_informative_feature() -> None:
     chosen = select_design(_rows(), (("noise",), ("signal",)))
     assert chosen["features"] == ["signal"]
     assert chosen["cv"]["macro_f1"] > 0.9
-
-
-DEBUNK = (
-    "A photo said to show a shark swimming down a flooded highway in Houston spread quickly on Sunday. "
-    "Experts said the image is a hoax. The picture was doctored: the shark was pasted in from a 2005 "
-    "magazine photo, a photo editor told reporters. Snopes debunked the same fake during earlier storms. "
-    "There is no evidence that any shark swam in the floodwater."
-)
-REPORT = (
-    "A shark was seen swimming down a flooded highway in Houston on Sunday, residents said. Several drivers "
-    "filmed the animal as it passed stranded cars. Wildlife officials said sharks can enter flooded areas "
-    "from the bay during storm surges. Police urged residents to stay out of the water."
-)
-
-
-def test_an_article_that_debunks_a_statement_contradicts_it_and_one_that_reports_it_does_not() -> None:
-    from cluster.evaluate import contradiction_verdict
-
-    claim = "Shark swims down flooded Houston highway"
-    debunked = contradiction_verdict(claim, DEBUNK)
-    assert debunked["contradiction"] and debunked["kind"] == "claim"
-    assert debunked["layers"][0] == "stance" and debunked["stance"]["label"] == "disagree"
-    assert "hoax" in debunked["evidence"] or "fake" in debunked["evidence"] or "doctored" in debunked["evidence"]
-    reported = contradiction_verdict(claim, REPORT)
-    assert not reported["contradiction"] and reported["stance"]["label"] == "agree"
-    assert reported["score"] < debunked["score"]
-
-
-def test_the_statement_own_polarity_flips_the_article_verdict() -> None:
-    from cluster.evaluate import contradiction_verdict
-
-    assert not contradiction_verdict("Shark photo from Houston is a hoax", DEBUNK)["contradiction"]
-
-
-def test_a_short_text_is_judged_sentence_by_sentence_without_the_stance_layer() -> None:
-    from cluster.evaluate import contradiction_verdict
-
-    verdict = contradiction_verdict("The storm killed 12 people.", "The storm killed 40 people. Roads were closed.")
-    assert "stance" not in verdict and verdict["kind"] == "number" and verdict["contradiction"]
-
-
-def test_contradiction_score_is_the_verdict_score_for_articles_and_sentences() -> None:
-    from cluster.evaluate import contradiction_score, contradiction_verdict
-
-    for statement, text in (
-        ("Shark swims down flooded Houston highway", DEBUNK),
-        ("Shark swims down flooded Houston highway", REPORT),
-        ("The storm killed 12 people.", "The storm killed 40 people. Roads were closed."),
-    ):
-        assert contradiction_score(statement, text) == contradiction_verdict(statement, text)["score"]

@@ -5,7 +5,8 @@ same thing (cosine ≥ 0.5 within the story: edited wire text, or two outlets te
 into sentences, and sentence pairs that share enough content words. Never all pairs of the corpus.
 Two layers judge each candidate (cluster.contradictions): the detail-conflict detector (numbers, dates,
 negations and antonyms, named people), which needs no model and names the spans, and an NLI cross-encoder
-scoring both directions, when one is loaded. One contradiction repeated by every copy of the wire is
+scoring both directions, when one is loaded; :func:`cluster.contradictions.verdict.judge` combines them by
+the stage's rule (:meth:`ContradictionParams.rule`). One contradiction repeated by every copy of the wire is
 reported once, with how many article pairs repeat it.
 """
 
@@ -17,34 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from cluster.contradictions import (
-    NLIScorer,
-    bidirectional_contradiction,
-    detail_conflicts,
-    same_topic,
-    split_sentences,
-)
+from cluster.contradictions.conflict import Conflict
+from cluster.contradictions.detail import detail_conflicts
+from cluster.contradictions.nli import NLIScorer, bidirectional_contradiction
+from cluster.contradictions.sentences import same_topic, split_sentences
+from cluster.contradictions.verdict import PairVerdict, VerdictRule, judge
 from cluster.exact import normalise
+from cluster.schemas import CONTRADICTIONS
 
 log = logging.getLogger(__name__)
-
-CONTRADICTIONS = pl.Schema(
-    {
-        "story_id": pl.Int64,
-        "id_a": pl.String,
-        "id_b": pl.String,
-        "para_a": pl.Int64,
-        "para_b": pl.Int64,
-        "sentence_a": pl.String,
-        "sentence_b": pl.String,
-        "kind": pl.String,  # number | date | negation | entity | claim
-        "score": pl.Float64,
-        "span_a": pl.String,
-        "span_b": pl.String,
-        "layer": pl.String,  # detail | nli | both
-        "n_article_pairs": pl.Int64,  # article pairs repeating this contradiction (copies of one wire text)
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +45,12 @@ class ContradictionParams:
                 raise ValueError(f"{name} must be in [0, 1]")
         if self.max_sentences < 1 or self.max_nli_pairs < 0:
             raise ValueError("max_sentences must be >= 1 and max_nli_pairs >= 0")
+
+    def rule(self) -> VerdictRule:
+        """The verdict rule of the stage: detail conflicts from ``min_score``; an NLI score changes a verdict
+        (raises its score, or makes a ``claim``) only from ``nli_threshold``."""
+        threshold = self.nli_threshold
+        return VerdictRule(min_detail=self.min_score, nli_threshold=threshold, nli_raises_from=threshold)
 
 
 def story_text_pairs(
@@ -145,7 +133,7 @@ def find_contradictions(
             sentences[text] = split_sentences(text)[: params.max_sentences]
         return sentences[text]
 
-    found: dict[tuple[str, str], dict] = {}
+    details: dict[tuple[str, str], list[Conflict]] = {}  # sentence pairs with a detail conflict, in reading order
     nli_queue: list[tuple[str, str, float]] = []
     for text_a, text_b in distinct.select("text_a", "text_b").iter_rows():
         for sa in split(text_a):
@@ -153,33 +141,37 @@ def find_contradictions(
                 if normalise(sa) == normalise(sb):
                     continue
                 conflicts = detail_conflicts(sa, sb)
-                if conflicts and conflicts[0].score >= params.min_score:
-                    c = conflicts[0]
-                    found[(sa, sb)] = {
-                        "kind": c.kind,
-                        "score": float(c.score),
-                        "span_a": c.span_a.text,
-                        "span_b": c.span_b.text,
-                        "layer": "detail",
-                    }
+                if conflicts:
+                    details[(sa, sb)] = conflicts
                 if nli is not None and same_topic(sa, sb):
                     nli_queue.append((sa, sb, _overlap(sa, sb)))
+    nli_scores: dict[tuple[str, str], float] = {}
     if nli is not None and nli_queue:
         nli_queue.sort(key=lambda x: -x[2])
         batch = [(a, b) for a, b, _ in nli_queue[: params.max_nli_pairs]]
-        scores = bidirectional_contradiction(nli, batch)
-        for (sa, sb), s in zip(batch, scores.tolist(), strict=True):
-            if (sa, sb) in found:
-                row = found[(sa, sb)]
-                if s >= params.nli_threshold:
-                    row["score"], row["layer"] = max(row["score"], s), "both"
-            elif s >= params.nli_threshold:
-                found[(sa, sb)] = {"kind": "claim", "score": float(s), "span_a": sa, "span_b": sb, "layer": "nli"}
+        nli_scores = dict(zip(batch, bidirectional_contradiction(nli, batch).tolist(), strict=True))
         log.info("NLI scored %d of %d candidate sentence pairs", len(batch), len(nli_queue))
+    rule = params.rule()
+    found: dict[tuple[str, str], PairVerdict] = {}
+    for pair in [*details, *(p for p in nli_scores if p not in details)]:
+        verdict = judge(*pair, details.get(pair, []), nli_scores.get(pair), rule)
+        if verdict.kind is not None:
+            found[pair] = verdict
     if not found:
         return pl.DataFrame(schema=CONTRADICTIONS)
     verdicts = pl.DataFrame(
-        [{"sentence_a": a, "sentence_b": b, **v} for (a, b), v in found.items()],
+        [
+            {
+                "sentence_a": a,
+                "sentence_b": b,
+                "kind": v.kind,
+                "score": v.score,
+                "span_a": v.spans[0].text if v.spans else None,
+                "span_b": v.spans[1].text if v.spans else None,
+                "layer": v.layer,
+            }
+            for (a, b), v in found.items()
+        ],
         schema_overrides={"score": pl.Float64},
     )
     rows = []

@@ -1,0 +1,45 @@
+"""The record every detector returns: two spans, one in each statement, that cannot both be true."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+ConflictKind = Literal["number", "date", "negation", "entity", "claim"]
+KINDS: tuple[str, ...] = ("number", "date", "negation", "entity", "claim")
+
+
+class Span(NamedTuple):
+    """A character span of one statement and its text."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two spans, one in each statement, that cannot both be true."""
+
+    kind: ConflictKind
+    score: float
+    span_a: Span
+    span_b: Span
+    explanation: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError("score must be in [0, 1]")
+
+
+def span_of(text: str, start: int, end: int) -> Span:
+    return Span(start, end, text[start:end])
+
+
+def explain(conflict: Conflict) -> str:
+    """A one-line, human-readable account of ``conflict``."""
+    pct = math.floor(conflict.score * 100)
+    return f"{conflict.kind} conflict ({pct}%): {conflict.explanation}"

@@ -1,0 +1,331 @@
+"""Numbers of the same thing that disagree (``12 people`` vs ``40 people``, never ``12 people`` vs ``3 days``).
+
+Guards: ranges, further sets (``three other hostages``), hedged and bounded numbers, counts of different
+events, money sums of different things, numbers inside names, days of the month and years of other events.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cluster.contradictions.conflict import Conflict, Span, span_of
+from cluster.contradictions.lexicon import mapping, phrases, word_set, word_tuple
+from cluster.contradictions.sentences import _CANONICAL, _STOPWORDS, _norm, _stem, _Token, _tokens
+
+_CLAUSE_BREAK = word_set("clause_break")
+_TIME_WORDS = word_set("time_words")
+_MONTHS: dict[str, int] = mapping("months")
+
+_NUMBER_WORDS: dict[str, int] = mapping("number_words")
+_SCALES: dict[str, float] = mapping("scales")
+_HEDGES = word_set("hedges")
+_UNIT_SKIP = word_set("unit_skip")
+_YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number found in a statement with the unit or noun it counts."""
+
+    value: float
+    unit: str
+    hedged: bool
+    span: Span
+    bound: str = ""  # "lower" (at least 12), "upper" (up to 12), "approx" (about 12) or "" (exact)
+    event: str = ""  # event class of a count: "die" for "12 people died", "" when none is near
+
+
+def _parse_number(tok: str) -> float | None:
+    t = tok.lower().rstrip("%").lstrip("$£€").replace(",", "")
+    if t in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[t])
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def _is_numeric_token(tok: str) -> bool:
+    return tok[0] in "$£€" or tok[0].isdigit() or tok.lower() in _NUMBER_WORDS
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Numbers in ``text`` with their unit: currency, %, or the noun that follows (or precedes).
+
+    ``1,200``, ``1200``, ``twelve``, ``1.2 million`` and ``$5m`` are all read as numbers. Four-digit
+    years with no unit are left to the date layer, and a lone ``one`` (as in "one of the") is ignored.
+    """
+    toks = _tokens(text)
+    out: list[Quantity] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i].text
+        if not _is_numeric_token(tok) or _parse_number(tok) is None or _inside_name(toks, i) or _day_of_month(toks, i):
+            i += 1
+            continue
+        q, i = _read_quantity(text, toks, i)
+        if q is not None:
+            out.append(q)
+    return _share_range_units(text, out)
+
+
+def _inside_name(toks: list[_Token], i: int) -> bool:
+    """Digits glued to a word (``news360``, ``Emirates247``) belong to a name, not a count."""
+    return i > 0 and toks[i - 1].end == toks[i].start and toks[i - 1].text[0].isalpha()
+
+
+def _day_of_month(toks: list[_Token], i: int) -> bool:
+    """A day of a date (``Dec. 29``, ``29 December``): left to the date layer, not a count."""
+    words = [t.text.lower() for t in toks[max(0, i - 2) : i] if t.text != "."][-1:]
+    words += [toks[i + 1].text.lower()] if i + 1 < len(toks) else []
+    return toks[i].text.isdigit() and int(toks[i].text) <= 31 and any(w in _MONTHS for w in words)
+
+
+_RANGE_LINKS = word_tuple("range_links")
+
+
+def _share_range_units(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """A range or alternative (``50 or 60 doctors``, ``50 to 60 doctors``, ``50-60 doctors``) gives
+    its first number the unit, event and bound of the second, so ``50 doctors`` matches it."""
+    out = list(qs)
+    for k in range(len(out) - 1):
+        x, y = out[k], out[k + 1]
+        link = text[x.span.end : y.span.start].strip().lower()
+        if link in _RANGE_LINKS and x.unit != y.unit and x.unit not in _BARE_UNITS:
+            out[k] = Quantity(x.value, y.unit, x.hedged or y.hedged, x.span, x.bound or y.bound, y.event or x.event)
+    return out
+
+
+def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | None, int]:
+    first = toks[i]
+    value = _parse_number(first.text)
+    assert value is not None
+    j = i + 1
+    # "twenty five", "1.2 million", "three hundred"
+    while j < len(toks):
+        nxt = toks[j].text.lower()
+        if nxt in _SCALES and (nxt not in {"m", "b", "k"} or toks[j].start == toks[j - 1].end):
+            value *= _SCALES[nxt]
+        elif nxt in _NUMBER_WORDS and _NUMBER_WORDS[nxt] < 10 and value >= 20 and value % 10 == 0:
+            value += _NUMBER_WORDS[nxt]
+        elif nxt == "-" and j + 1 < len(toks) and toks[j + 1].text.lower() in _NUMBER_WORDS:
+            value += _NUMBER_WORDS[toks[j + 1].text.lower()]
+            j += 1
+        else:
+            break
+        j += 1
+    end = toks[j - 1].end
+    if _YEAR.match(first.text) and j == i + 1 and _unit(toks, i, j, first.text, backwards=False) == "":
+        return None, j
+    unit = _unit(toks, i, j, first.text)
+    if first.text.lower() == "one" and unit in {"", "of"}:
+        return None, j
+    if unit and _other_set(toks, i, j):
+        unit = "other " + unit  # "three other hostages" is not all the hostages
+    hedged = _hedged(toks, i)
+    bound = _bound(toks, i) if hedged else ""
+    event = _event_class(toks, i, j)
+    if unit in _DURATION_MINUTES:  # "four hours" and "90 minutes" are both durations
+        value, unit = value * _DURATION_MINUTES[unit], "duration"
+    return Quantity(value, unit, hedged, span_of(text, first.start, end), bound, event), j
+
+
+_OTHER_SET = word_set("other_set")
+
+
+def _other_set(toks: list[_Token], i: int, j: int) -> bool:
+    """Whether the count at ``i:j`` counts a further set (``three other hostages``, ``12 more
+    people``, ``another 40``), which is not comparable with a total."""
+    after = toks[j].text.lower() if j < len(toks) else ""
+    before = toks[i - 1].text.lower() if i > 0 else ""
+    return after in _OTHER_SET or before == "another"
+
+
+def _unit(toks: list[_Token], i: int, j: int, first: str, backwards: bool = True) -> str:
+    if first[0] in "$£€":
+        return first[0]
+    if first.endswith("%"):
+        return "%"
+    k = j
+    while k < len(toks) and toks[k].text.lower() in _UNIT_SKIP:
+        k += 1
+    if k < len(toks) and toks[k].text == "-" and k + 1 < len(toks):  # "21-year-old"
+        return _norm(toks[k + 1].text) + "-old" if toks[k + 1].text.lower() in {"year", "years"} else ""
+    if k < len(toks) and toks[k].text[0].isalpha() and toks[k].text.lower() not in _STOPWORDS:
+        return _norm(toks[k].text)
+    if k < len(toks) and toks[k].text[0].isalpha() and _norm(toks[k].text) in {"%", "$", "£", "€"}:
+        return _norm(toks[k].text)
+    if not backwards:
+        return ""
+    for back in range(i - 1, max(-1, i - 4), -1):  # "death toll rose to 40"
+        word = toks[back].text
+        if word[0].isalpha() and word.lower() not in _STOPWORDS and word.lower() not in _HEDGES:
+            return _norm(word)
+    return ""
+
+
+def _hedged(toks: list[_Token], i: int) -> bool:
+    before = {t.text.lower() for t in toks[max(0, i - 3) : i]}
+    return bool(before & _HEDGES)
+
+
+_LOWER_BOUNDS = phrases("lower_bounds")
+_UPPER_BOUNDS = phrases("upper_bounds")
+
+
+def _bound(toks: list[_Token], i: int) -> str:
+    """``lower``, ``upper`` or ``approx``: how the hedge before number ``i`` qualifies it."""
+    before = tuple(t.text.lower() for t in toks[max(0, i - 3) : i])
+    for kind, bounds in (("lower", _LOWER_BOUNDS), ("upper", _UPPER_BOUNDS)):
+        if any(before[-len(ph) :] == ph for ph in bounds):
+            return kind
+    return "approx"
+
+
+# Durations, in minutes, so that "about four hours" and "about 90 minutes" can be compared.
+_DURATION_MINUTES: dict[str, float] = mapping("duration_minutes")
+# Event words of a count: "12 people died", "40 people were killed", "the death toll rose to 40".
+_EVENT_CLASSES: dict[str, str] = {word: kind for kind, words in mapping("event_classes").items() for word in words}
+_EVENT_BREAK = word_set("event_break")
+
+
+def _event_class(toks: list[_Token], i: int, j: int) -> str:
+    """The event class of the count at tokens ``i:j``: an event word at most four tokens after
+    it (``12 people died``, ``40 people were killed``) or before it (``killed 40``, ``death toll
+    rose to 40``), within the same clause."""
+    for k in range(j, min(len(toks), j + 4)):
+        w = toks[k].text.lower()
+        if w in _EVENT_CLASSES:
+            return _EVENT_CLASSES[w]
+        if w in _EVENT_BREAK:
+            break
+    for k in range(i - 1, max(-1, i - 5), -1):
+        w = toks[k].text.lower()
+        if w in _EVENT_CLASSES:
+            return _EVENT_CLASSES[w]
+        if w in _EVENT_BREAK:
+            break
+    return ""
+
+
+def _event_key(q: Quantity) -> tuple[str, str] | None:
+    """``(counted noun, event class)`` of a count with an event word, else ``None``; a count
+    whose unit is the event word itself (``40 dead``) or a verb before it counts people."""
+    if not q.event:
+        return None
+    unit = q.unit
+    if (
+        not unit
+        or unit in _EVENT_CLASSES
+        or _CANONICAL.get(unit) in {"die", "injure"}
+        or unit in {"die", "injure"}
+        or unit.endswith("ed")
+        or unit in {"rose", "stood", "hit", "reached", "climbed"}
+    ):
+        unit = "person"
+    return unit, q.event
+
+
+def _number_verdict(x: Quantity, y: Quantity, event_keyed: bool) -> float | None:
+    """The conflict score of two numbers of the same thing, or ``None`` when both can be true.
+
+    Approximate numbers (``about``) may differ by up to 25%. A bound (``at least 12``) is
+    consistent with any number on its side (``40``); that is still worth a look (0.6) when both
+    count the victims of one event, and no conflict otherwise.
+    """
+    big = max(abs(x.value), abs(y.value), 1e-9)
+    rel = abs(x.value - y.value) / big
+    if rel == 0:
+        return None
+    consistent = True
+    for p, q in ((x, y), (y, x)):
+        slack = 0.75 if q.bound == "approx" else 1.0
+        if p.bound == "lower" and q.bound != "lower" and q.value < p.value * slack:
+            consistent = False  # "at least 40" vs "12" (or "up to 12")
+        if p.bound == "upper" and q.bound != "upper" and q.value * slack > p.value:
+            consistent = False
+    if x.bound in {"lower", "upper"} or y.bound in {"lower", "upper"}:
+        if not consistent:
+            return round(0.9 * min(1.0, 0.5 + rel), 3)
+        if x.bound == y.bound and x.bound in {"lower", "upper"} and rel >= 0.25:
+            return 0.6 if event_keyed else None  # "at least 12" vs "at least 40"
+        return 0.6 if event_keyed and rel >= 0.25 else None
+    if x.bound == "approx" or y.bound == "approx" or x.hedged or y.hedged:
+        return None if rel < 0.25 else round(0.7 * min(1.0, 0.5 + rel), 3)
+    return 0.8 if event_keyed else round(0.9 * min(1.0, 0.5 + rel), 3)
+
+
+_YEAR_OF_EVENT = re.compile(
+    r"\b(?:in|since|during|until|by|of|from)\s+((?:1[89]|20)\d\d)\b"
+    r"|\b((?:1[89]|20)\d\d)(?=\s+(?:quake|earthquake|election|attack|floods?|war|crash|fire|storm)\b)",
+    re.I,
+)
+
+
+def _years(text: str) -> frozenset[str]:
+    """Years a statement dates its events to (``in 2007``, ``the 2007 quake``)."""
+    return frozenset(m.group(1) or m.group(2) for m in _YEAR_OF_EVENT.finditer(text))
+
+
+_BARE_UNITS = frozenset({"$", "£", "€", "%"})
+_PERIOD_WORDS = word_set("period_words")
+
+
+def _measured(text: str, q: Quantity, window: int = 5) -> set[str]:
+    """What a money sum or percentage measures: content words within ``window`` tokens on each
+    side of it, in its clause (``value Mojang at $2 billion`` -> {value, mojang}); no time words."""
+    toks = _tokens(text)
+    at = next((k for k, t in enumerate(toks) if t.start >= q.span.start), len(toks))
+    end = next((k for k, t in enumerate(toks) if t.start >= q.span.end), len(toks))
+    words: set[str] = set()
+    for side in (range(at - 1, max(-1, at - 1 - window), -1), range(end, min(len(toks), end + window))):
+        for k in side:
+            w = toks[k].text.lower()
+            if w in _CLAUSE_BREAK:
+                break
+            skip = _STOPWORDS | _HEDGES | _TIME_WORDS | _PERIOD_WORDS
+            if w[0].isalpha() and w not in skip and w not in _SCALES:
+                words.add(_stem(_norm(w)))
+    return words
+
+
+def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
+    """Numbers of the same thing that disagree.
+
+    On-topic statements compare numbers with the same unit (durations converted to minutes),
+    except counts of different events (``12 died`` vs ``40 injured``). Counts of the same noun
+    and event (``12 people died`` vs ``40 people were killed``) are compared even when the
+    statements share few other words.
+    """
+    if _years(a) != _years(b) and (_years(a) or _years(b)):
+        return []  # "killed 500 people in 2007" is another event than "12 people died"
+    qa, qb = quantities(a), quantities(b)
+    groups: dict[str | tuple[str, str], tuple[list[Quantity], list[Quantity]]] = {}
+    for side, qs in ((0, qa), (1, qb)):
+        for q in qs:
+            key = _event_key(q)
+            if key is not None:
+                groups.setdefault(key, ([], []))[side].append(q)
+            if on_topic and q.unit:
+                groups.setdefault(q.unit, ([], []))[side].append(q)
+    out: list[Conflict] = []
+    seen: set[tuple[int, int]] = set()
+    for group in sorted(groups, key=str):
+        va, vb = groups[group]
+        event_keyed = isinstance(group, tuple)
+        pairs = [(x, y) for x in va for y in vb if event_keyed or not (x.event and y.event and x.event != y.event)]
+        if not pairs or any(abs(x.value - y.value) < 1e-9 for x, y in pairs):
+            continue
+        x, y = min(pairs, key=lambda p: abs(p[0].value - p[1].value))
+        if (x.span.start, y.span.start) in seen:
+            continue
+        if group in _BARE_UNITS and not _measured(a, x) & _measured(b, y):
+            continue  # "a deal worth $2 billion" vs "revenue of $360 million"
+        score = _number_verdict(x, y, event_keyed)
+        if score is None:
+            continue
+        seen.add((x.span.start, y.span.start))
+        label = " ".join(group) if isinstance(group, tuple) else group
+        out.append(Conflict("number", score, x.span, y.span, f"'{x.span.text}' vs '{y.span.text}' ({label})"))
+    return out
