@@ -10,6 +10,7 @@ Boilerplate is flagged, kept in the tables, and left out of matching. Two kinds:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -189,11 +190,29 @@ def judged_paragraphs(
     )
 
 
+_WORD = re.compile(r"\w+")
+SKETCH_SHINGLE = 8  # words per shingle
+SKETCH_SIZE = 8  # smallest shingle hashes kept per text
+SKETCH_MATCH = 5  # sketch values two texts share to count as copies (word 8-gram Jaccard about 0.6 and up)
+
+
+def _sketch(text: str) -> list[int]:
+    """The smallest hashes of a text's word 8-grams (lower case, punctuation dropped): two copies of one
+    paragraph that differ by a few typos still share some of them."""
+    words = _WORD.findall(text.lower())
+    n = SKETCH_SHINGLE
+    grams = {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+    hashes = sorted(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") for g in grams)
+    return hashes[:SKETCH_SIZE]
+
+
 def repeated_unrelated(paragraphs: pl.DataFrame, params: BoilerplateParams) -> pl.Series:
     """Hashes found in ``min_docs`` or more articles, most of which share no other substantial text.
 
     Article d holding text t is *related* (through t's group) when d also holds a substantial text h that at
-    least one other article holding t holds too. Boilerplate: fewer than half of t's articles are related.
+    least one other article holding t holds too, letter for letter or as a near copy (``SKETCH_MATCH`` of the
+    values of :func:`_sketch` shared), or when t is d's only content. Boilerplate: fewer than half of t's
+    articles are related.
     """
     usable = paragraphs.filter(pl.col("boilerplate_reason").is_null()).select("doc_id", "hash", "text").unique(
         ["doc_id", "hash"]
@@ -202,28 +221,37 @@ def repeated_unrelated(paragraphs: pl.DataFrame, params: BoilerplateParams) -> p
     candidates = counts.filter(pl.col("n_docs") >= params.min_docs)
     if candidates.is_empty():
         return pl.Series("hash", [], dtype=pl.String)
-    shared = usable.join(counts.filter(pl.col("n_docs") >= 2), on="hash")
-    substantial = shared.filter(pl.col("text").str.count_matches(r"\S+") >= params.related_words).select(
-        "doc_id", pl.col("hash").alias("other")
-    )
     members = usable.join(candidates, on="hash").select("hash", "doc_id", "n_docs")
-    # (t, d, h): d holds candidate t and substantial shared text h != t
+    # substantial texts of those articles, as sketches robust to a typo (a copy's other paragraphs rarely come
+    # through letter for letter): (doc_id, other = the text's hash, key = one of its shingle sketch values)
+    substantial = (
+        usable.join(members.select("doc_id").unique(), on="doc_id")
+        .filter(pl.col("text").str.count_matches(r"\S+") >= params.related_words)
+        .select("doc_id", pl.col("hash").alias("other"),
+                pl.col("text").map_elements(_sketch, return_dtype=pl.List(pl.UInt64)).alias("key"))
+        .explode("key")
+    )
+    # (t, d, h): d holds candidate t and substantial text h != t; d is related through h when another
+    # article holding t holds h or a near copy of it: at least SKETCH_MATCH of their sketch values agree
     triples = members.join(substantial, on="doc_id").filter(pl.col("hash") != pl.col("other"))
-    co = triples.group_by("hash", "other").agg(pl.len().alias("co"))
-    related_docs = triples.join(co.filter(pl.col("co") >= 2), on=["hash", "other"]).select("hash", "doc_id")
+    matched = (
+        triples.join(triples, on=["hash", "key"], suffix="_b")
+        .filter(pl.col("doc_id") != pl.col("doc_id_b"))
+        .group_by("hash", "doc_id", "other", "doc_id_b", "other_b")
+        .agg(pl.len().alias("shared"))
+    )
+    related_docs = matched.filter(pl.col("shared") >= SKETCH_MATCH).select("hash", "doc_id").unique()
     # an article whose only content is t (a short wire item copied whole) is related through t itself, when
     # t is a sentence: a bare repeated line ("Click to subscribe") alone on a page stays boilerplate
+    # (only lines that could be such an item count as content: a share bar or a tag line beside it does not)
+    words = pl.col("text").str.count_matches(r"\S+")
+    sentence = pl.col("text").str.contains(_TERMINAL.pattern)
+    item = (words >= params.related_words) | (words >= params.sole_words) & sentence
     sole = (
-        usable.group_by("doc_id")
-        .agg(pl.len().alias("_n"), pl.col("hash").first(), pl.col("text").first())
-        .filter(
-            (pl.col("_n") == 1)
-            & (
-                (pl.col("text").str.count_matches(r"\S+") >= params.related_words)
-                | (pl.col("text").str.count_matches(r"\S+") >= params.sole_words)
-                & pl.col("text").str.contains(_TERMINAL.pattern)
-            )
-        )
+        usable.filter(item)
+        .group_by("doc_id")
+        .agg(pl.len().alias("_n"), pl.col("hash").first())
+        .filter(pl.col("_n") == 1)
         .select("hash", "doc_id")
     )
     related = (

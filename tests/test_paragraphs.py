@@ -76,6 +76,28 @@ def test_line_repeated_across_unrelated_articles_is_boilerplate_but_wire_copy_is
     assert all(reasons[w] is None for w in wire)
 
 
+def test_wire_lead_is_not_boilerplate_when_copies_carry_its_body_with_typos() -> None:
+    lead = "The river burst its banks overnight and flooded the lower town, forcing hundreds of families out."
+    body = ("Emergency crews used boats to reach residents trapped on the upper floors of their homes near the "
+            "bank, and the mayor said the clean-up would take weeks and asked volunteers to register at the hall.")
+    typos = [body, body.replace("boats", "boast"), body.replace("mayor", "rnayor"), body.replace("weeks", "weks")]
+    paragraphs = flag_boilerplate(split_paragraphs(docs(*[f"{lead}\n\n{b}" for b in typos])))
+    assert paragraphs.filter(pl.col("text") == lead)["is_boilerplate"].to_list() == [False] * 4
+
+
+def test_short_wire_item_beside_a_share_bar_is_not_boilerplate() -> None:
+    item = "Nigeria has reached a ceasefire deal that will include the release of kidnapped Nigerian schoolgirls."
+    share = "Share this article: Facebook · Twitter · Email"
+    others = ["Parliament passed the budget after a night of debate.", "A new bridge opened to traffic in the north.",
+              "Local bakers won three prizes at the regional fair.", "The museum will close for repairs in spring.",
+              "Heavy snow delayed trains across the valley on Friday.", "The city zoo welcomed twin panda cubs."]
+    texts = [f"{item}\n\n{share}"] * 5 + [f"{o}\n\n{share}" for o in others]
+    paragraphs = flag_boilerplate(split_paragraphs(docs(*texts)))
+    reasons = dict(zip(paragraphs["text"], paragraphs["boilerplate_reason"], strict=False))
+    assert reasons[item] is None
+    assert reasons[share] == "repeated"
+
+
 def test_boilerplate_params_reject_bad_values() -> None:
     with pytest.raises(ValueError, match="min_docs"):
         BoilerplateParams(min_docs=1)
