@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from cli.console import err, out, progress_bars, setup_logging, user_errors
+from cli.console import out, progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_THRESHOLD,
@@ -34,9 +33,7 @@ from cli.options import (
     Verbose,
     run_options,
 )
-
-if TYPE_CHECKING:
-    from cluster.living import Found, UpdateReport
+from cli.render import print_found, print_index_info, print_update
 
 app = typer.Typer(
     help="Keep a corpus as a reusable index: build it once, add new articles as they come.", no_args_is_help=True
@@ -75,7 +72,7 @@ def build(
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)
     if not quiet:
-        _print_update(report, index)
+        print_update(report, index)
 
 
 @app.command("add")
@@ -102,7 +99,7 @@ def add(
         with progress_bars(not quiet) as progress:
             report = living.add(index, files, columns=columns, strict=strict, progress=progress)
     if not quiet:
-        _print_update(report, index)
+        print_update(report, index)
 
 
 @app.command("info")
@@ -115,27 +112,7 @@ def info(index: IndexDir = Path("news.idx"), as_json: AsJson = False) -> None:
     if as_json:
         typer.echo(json.dumps(data.to_dict(), default=str))
         return
-    c, f, t = data.counts, data.faiss, data.thresholds
-    table = Table(title=f"Index {data.index}", title_justify="left", box=None, pad_edge=False, show_header=False)
-    table.add_column("key", style="bold")
-    table.add_column("value")
-    kind = f["kind"] + (f" (nlist {f['nlist']}, nprobe {f['nprobe']}, trained on {f['trained_on']})"
-                        if f["kind"] == "ivf" else "")
-    for key, value in [
-        ("generation", f"{data.generation} (format {data.format_version}, updated {data.updated})"),
-        ("model", f"{data.model.name} (dim {data.model.dim})"),
-        ("thresholds", f"pair {t.pair}, paraphrase {t.paraphrase}, passage {t.passage}, "
-                       f"min share {t.min_share}"),
-        ("articles", f"{c['documents']} ({c['exact_duplicate_documents']} exact duplicates; "
-                     f"{data.skipped} bad records skipped)"),
-        ("paragraphs", f"{c['paragraphs']} ({c['boilerplate_paragraphs']} boilerplate), "
-                       f"{c['distinct_texts']} distinct texts"),
-        ("vectors", f"{c.get('vector_rows', c['distinct_texts'])} in a {kind} FAISS index"),
-        ("results", f"{c['repeated_passages']} repeated passages, {c['copies']} copy pairs, {c['stories']} stories"),
-        ("size on disk", _size(data.size_bytes)),
-    ]:
-        table.add_row(key, value)
-    out.print(table)
+    print_index_info(data)
 
 
 def find(
@@ -166,7 +143,7 @@ def find(
     if as_json:
         typer.echo(json.dumps(found.to_dict(), default=str))
         return
-    _print_found(found)
+    print_found(found)
 
 
 def export(
@@ -186,68 +163,3 @@ def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="index")
     parent.command("find")(find)
     parent.command("export")(export)
-
-
-def _print_update(report: UpdateReport, index: Path) -> None:
-    for note in report.notes:
-        err.print(f"[yellow]Note:[/] {note}", markup=True)
-    if not report.changed:
-        out.print(f"Nothing to add: {report.unchanged} article(s) already indexed with the same text; "
-                  f"index unchanged at {report.generation}")
-    else:
-        out.print(
-            f"[bold]{len(report.added)}[/] articles added, {len(report.updated)} updated, "
-            f"{report.unchanged} already indexed; {report.embedded} texts embedded, {report.from_cache} from cache"
-        )
-        if report.updated:
-            shown = ", ".join(report.updated[:5]) + (" …" if len(report.updated) > 5 else "")
-            out.print(f"Updated {len(report.updated)} article(s) whose text changed: {shown}", markup=False)
-        assert report.summary is not None  # a changed index always has one
-        c = report.summary.counts
-        out.print(
-            f"Index: {c['documents']} articles, {c['paragraphs']} paragraphs ({c['boilerplate_paragraphs']} "
-            f"boilerplate), {c['distinct_texts']} distinct texts; {c['repeated_passages']} repeated passages, "
-            f"{c['copies']} copy pairs, [bold]{c['stories']}[/] stories"
-        )
-    if report.problems:
-        err.print(f"[yellow]Skipped {len(report.problems)} bad record(s)[/], first:")
-        for problem in report.problems[:5]:
-            err.print(f"  {problem}", markup=False)
-    if report.changed:
-        out.print(f"Index {index}/ now at {report.generation} ({report.seconds:.1f}s)", markup=False)
-
-
-def _print_found(found: Found) -> None:
-    for para in found.paragraphs:
-        out.print(f"[bold]Paragraph {para.position + 1}[/]: {_cut(para.text, 100)}")
-        if not para.matches:
-            out.print("  no match above the pair threshold")
-        for m in para.matches:
-            ids = ", ".join(m.ids) + (" …" if m.n_docs > len(m.ids) else "")
-            out.print(f"  {m.cosine:.3f} {m.relation:<14} passage {m.passage_id} in {m.n_docs} "
-                      f"article(s): {ids}", markup=False)
-            out.print(f"        {_cut(m.text, 100)}", markup=False)
-    if found.copies:
-        out.print("[bold]Copies[/] (articles holding at least half of these paragraphs):")
-        for c in found.copies:
-            out.print(f"  {c.id}  {c.source or ''}  {c.shared}/{len(found.paragraphs)} paragraphs, "
-                      f"{c.share_article:.0%} of the article  {_cut(c.title or '', 60)}", markup=False)
-    else:
-        out.print("No article holds half of these paragraphs.")
-    story = found.story
-    if story:
-        out.print(f"[bold]Story {story.story_id}[/] ({story.n_docs} articles, first {story.first_id}): "
-                  f"{_cut(story.title or '', 80)}")
-    out.print(f"Answered in {found.seconds * 1000:.0f} ms from {found.generation}")
-
-
-def _cut(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"

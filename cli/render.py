@@ -10,6 +10,7 @@ from rich.table import Table
 from cli.console import err, out
 
 if TYPE_CHECKING:
+    from cluster.living import Found, IndexInfo, UpdateReport
     from cluster.report import Summary
 
 
@@ -95,3 +96,95 @@ def scores_table(title: str, report: dict[str, Any], keys: list[str]) -> None:
         value = report[key]
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     out.print(table)
+
+
+def print_index_info(data: IndexInfo) -> None:
+    """`index info`: counts, model, thresholds, FAISS index and size on disk."""
+    c, f, t = data.counts, data.faiss, data.thresholds
+    table = Table(title=f"Index {data.index}", title_justify="left", box=None, pad_edge=False, show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    kind = f["kind"] + (f" (nlist {f['nlist']}, nprobe {f['nprobe']}, trained on {f['trained_on']})"
+                        if f["kind"] == "ivf" else "")
+    for key, value in [
+        ("generation", f"{data.generation} (format {data.format_version}, updated {data.updated})"),
+        ("model", f"{data.model.name} (dim {data.model.dim})"),
+        ("thresholds", f"pair {t.pair}, paraphrase {t.paraphrase}, passage {t.passage}, "
+                       f"min share {t.min_share}"),
+        ("articles", f"{c['documents']} ({c['exact_duplicate_documents']} exact duplicates; "
+                     f"{data.skipped} bad records skipped)"),
+        ("paragraphs", f"{c['paragraphs']} ({c['boilerplate_paragraphs']} boilerplate), "
+                       f"{c['distinct_texts']} distinct texts"),
+        ("vectors", f"{c.get('vector_rows', c['distinct_texts'])} in a {kind} FAISS index"),
+        ("results", f"{c['repeated_passages']} repeated passages, {c['copies']} copy pairs, {c['stories']} stories"),
+        ("size on disk", _size(data.size_bytes)),
+    ]:
+        table.add_row(key, value)
+    out.print(table)
+
+
+def print_update(report: UpdateReport, index: Path) -> None:
+    """What `index build` / `index add` did, and where the index now stands."""
+    for note in report.notes:
+        err.print(f"[yellow]Note:[/] {note}", markup=True)
+    if not report.changed:
+        out.print(f"Nothing to add: {report.unchanged} article(s) already indexed with the same text; "
+                  f"index unchanged at {report.generation}")
+    else:
+        out.print(
+            f"[bold]{len(report.added)}[/] articles added, {len(report.updated)} updated, "
+            f"{report.unchanged} already indexed; {report.embedded} texts embedded, {report.from_cache} from cache"
+        )
+        if report.updated:
+            shown = ", ".join(report.updated[:5]) + (" …" if len(report.updated) > 5 else "")
+            out.print(f"Updated {len(report.updated)} article(s) whose text changed: {shown}", markup=False)
+        assert report.summary is not None  # a changed index always has one
+        c = report.summary.counts
+        out.print(
+            f"Index: {c['documents']} articles, {c['paragraphs']} paragraphs ({c['boilerplate_paragraphs']} "
+            f"boilerplate), {c['distinct_texts']} distinct texts; {c['repeated_passages']} repeated passages, "
+            f"{c['copies']} copy pairs, [bold]{c['stories']}[/] stories"
+        )
+    if report.problems:
+        err.print(f"[yellow]Skipped {len(report.problems)} bad record(s)[/], first:")
+        for problem in report.problems[:5]:
+            err.print(f"  {problem}", markup=False)
+    if report.changed:
+        out.print(f"Index {index}/ now at {report.generation} ({report.seconds:.1f}s)", markup=False)
+
+
+def print_found(found: Found) -> None:
+    """`find`: matching passages per paragraph, the copies of the query, its story."""
+    for para in found.paragraphs:
+        out.print(f"[bold]Paragraph {para.position + 1}[/]: {_cut(para.text, 100)}")
+        if not para.matches:
+            out.print("  no match above the pair threshold")
+        for m in para.matches:
+            ids = ", ".join(m.ids) + (" …" if m.n_docs > len(m.ids) else "")
+            out.print(f"  {m.cosine:.3f} {m.relation:<14} passage {m.passage_id} in {m.n_docs} "
+                      f"article(s): {ids}", markup=False)
+            out.print(f"        {_cut(m.text, 100)}", markup=False)
+    if found.copies:
+        out.print("[bold]Copies[/] (articles holding at least half of these paragraphs):")
+        for c in found.copies:
+            out.print(f"  {c.id}  {c.source or ''}  {c.shared}/{len(found.paragraphs)} paragraphs, "
+                      f"{c.share_article:.0%} of the article  {_cut(c.title or '', 60)}", markup=False)
+    else:
+        out.print("No article holds half of these paragraphs.")
+    story = found.story
+    if story:
+        out.print(f"[bold]Story {story.story_id}[/] ({story.n_docs} articles, first {story.first_id}): "
+                  f"{_cut(story.title or '', 80)}")
+    out.print(f"Answered in {found.seconds * 1000:.0f} ms from {found.generation}")
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
