@@ -46,7 +46,11 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
             pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=list(LEGACY)).best()
+    matches = from_bytes(data, cp_isolation=list(LEGACY))
+    best = matches.best()
+    if best is not None:  # a tie (short Western text reads the same in several code pages): the web's commonest
+        tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+        best = min(tied, key=lambda m: LEGACY.index(m.encoding) if m.encoding in LEGACY else len(LEGACY))
     if best is not None and _codec(best.encoding) not in (None, "utf-8"):
         encoding = _codec(best.encoding) or best.encoding
         try:

@@ -52,7 +52,7 @@ class Sink:
         """``data`` as text: UTF-8, else decoded by detection and counted as re-encoded (a problem with
         ``strict``); binary data is a problem. ``line``: the record's line; None for a whole-file record."""
         decoded = decode(data, declared)
-        if decoded.encoding is None:
+        if decoded.error is None:
             return decoded.text
         if decoded.text is None or self.strict:
             self.report(Problem(str(file), line if line is not None else decoded.bad_line, decoded.error or ""))

@@ -69,7 +69,7 @@ def pages(file: Path, outcomes: dict[str, int], report: Callable[[Problem], None
             record_at, yielded, in_body = start, False, False
             try:
                 for record in iterator:
-                    record_at = start + iterator.get_record_offset()
+                    record_at = iterator.offset  # where this record starts (absolute: warcio asks the handle)
                     in_body = True
                     page = _classify(record, number + 1, outcomes)
                     in_body = False
