@@ -22,7 +22,10 @@ from cli.app import app
 from cluster import __version__
 
 TABLES = ["contradictions", "copies", "documents", "pairs", "paragraphs", "passages", "stories"]
-FORMATS_LISTED = ".csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt"
+FORMATS_LISTED = (  # web archives and compressed files since issue 13
+    ".csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt, .arc, .arc.gz, .warc, .warc.gz; "
+    "all but the archives may be compressed: .gz, .bz2, .xz, .zst"
+)
 
 WIRE = "Storm Ava hit the northern coast on Monday, cutting power to 40,000 homes, officials said."
 ARTICLES = [

@@ -202,7 +202,8 @@ def test_original_records_of_an_archive_and_a_compressed_jsonl(tmp_path: Path) -
     assert set(got[0][1]) >= {"id", "text", "url", "source", "published"}
     shard = tmp_path / "s.jsonl.bz2"
     rows = [{"id": "a", "text": "one", "extra": 1}, {"id": "b", "text": "t\u00e9"}]
-    shard.write_bytes(bz2.compress(_jsonl_bytes(rows)[:-1] + b"\n" + '{"id": "c", "text": "caf\xe9"}\n'.encode("cp1252")))
+    legacy = '{"id": "c", "text": "caf\xe9"}\n'.encode("cp1252")
+    shard.write_bytes(bz2.compress(_jsonl_bytes(rows) + legacy))
     assert list(original_records(shard)) == [(1, rows[0]), (2, rows[1]), (3, {"id": "c", "text": "café"})]
 
 
@@ -293,3 +294,47 @@ def test_language_note_names_the_remedy() -> None:
     assert "--model" in note
     assert language_note(["es", "en", "en"], "all-MiniLM-L6-v2") is None
     assert language_note(["es", "pt"], "/models/paraphrase-multilingual-MiniLM-L12-v2") is None
+
+
+# --- progress in pipes -----------------------------------------------------------------------------------------
+
+
+def test_plain_progress_lines_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from cli.console import _plain_progress
+
+    with _plain_progress(every=0.0) as update:
+        for done in range(0, 5):
+            update("embed", done, 4)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("embed: 1/4 (25%), ") and lines[0].endswith("s")
+    assert "ETA" in lines[0]
+    assert lines[-1].startswith("embed: 4/4 (100%), ")
+
+
+def test_reader_status_line_goes_to_the_progress_logger(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import cluster.ingest
+
+    monkeypatch.setattr(cluster.ingest, "STATUS_EVERY_S", 0.0)
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(_jsonl_bytes(ROWS)))
+    with caplog.at_level("INFO", logger="cluster.ingest.progress"):
+        read_corpus([tmp_path])
+    assert any(r.getMessage().startswith("read 1/1 files, 5 records, ") and r.getMessage().endswith("MB/s")
+               for r in caplog.records)
+
+
+def test_plain_warc_with_garbage_between_records_reads_on(tmp_path: Path) -> None:
+    records = []
+    for i in range(4):
+        buffer = io.BytesIO()
+        _response(WARCWriter(buffer, gzip=False), f"https://site.example/{i}",
+                  (SEEDS / "dailyglobe-quake.html").read_bytes())
+        records.append(buffer.getvalue())
+    path = tmp_path / "garbled.warc"
+    path.write_bytes(b"".join(records[:2]) + b"GARBAGE LINE\r\nmore garbage\r\n\r\n" + b"".join(records[2:]))
+    corpus = read_corpus([path])
+    assert corpus.documents["id"].to_list() == [f"https://site.example/{i}" for i in range(4)]
+    assert corpus.outcomes["broken records"] == 1
+    [problem] = corpus.problems
+    assert problem.message.startswith(f"broken WARC record at byte {len(records[0]) + len(records[1])}: ")
+    assert problem.line == 3

@@ -26,7 +26,7 @@ import polars as pl
 from cluster.errors import EmptyCorpusError, InputError, Problem
 from cluster.ingest.compression import COMPRESSIONS, CORRUPT, corrupt_message, split_suffix
 from cluster.ingest.language import detect_languages
-from cluster.ingest.records import Columns, Record, Report, Sink, parse_date
+from cluster.ingest.records import Columns, Record, Sink, parse_date
 from cluster.ingest.tabular import TABLES, load_csv, load_parquet, read_table
 from cluster.ingest.text import JSONL, ONE_ARTICLE, jsonl_rows, read_jsonl, read_one_article
 from cluster.ingest.warc import is_archive, read_warc
@@ -44,6 +44,7 @@ TABULAR = JSONL | TABLES
 ARCHIVES = {".warc", ".arc", ".warc.gz", ".arc.gz"}
 FORMATS = ONE_ARTICLE | TABULAR
 STATUS_EVERY_S = 5.0
+DEFAULT_COLUMNS = Columns()
 _KNOWN = (
     f"use {', '.join(sorted(FORMATS))}, {', '.join(sorted(ARCHIVES))}; "
     f"all but the archives may be compressed: {', '.join(COMPRESSIONS)}"
@@ -91,7 +92,7 @@ def _hidden(rel: Path) -> bool:
 
 def read_corpus(
     paths: Iterable[Path | str],
-    columns: Columns = Columns(),
+    columns: Columns = DEFAULT_COLUMNS,
     *,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,

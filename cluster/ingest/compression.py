@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import bz2
-import io
 import gzip
+import io
 import lzma
 import zlib
 from pathlib import Path
@@ -31,7 +31,7 @@ def wrap(raw: IO[bytes], compression: str | None) -> IO[bytes]:
     if compression is None:
         return raw
     if compression == ".gz":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if compression == ".bz2":
         return bz2.BZ2File(raw, mode="rb")
     if compression == ".xz":

@@ -55,9 +55,9 @@ class Sink:
         if decoded.error is None:
             return decoded.text
         if decoded.text is None or self.strict:
-            self.report(Problem(str(file), line if line is not None else decoded.bad_line, decoded.error or ""))
+            self.report(Problem(str(file), line if line is not None else decoded.bad_line, str(decoded.error)))
             return None
-        self.reencoded.append(Problem(str(file), line, decoded.encoding))
+        self.reencoded.append(Problem(str(file), line, decoded.encoding or ""))
         return decoded.text
 
 

@@ -8,10 +8,12 @@ counted by reason; neither is a problem of the input.
 
 from __future__ import annotations
 
+import io
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from cluster.errors import Problem
@@ -50,7 +52,6 @@ def pages(file: Path, outcomes: dict[str, int], report: Callable[[Problem], None
     is one problem (named by its record number and byte offset) and reading goes on after it."""
     from warcio.exceptions import ArchiveLoadFailed
 
-    magic = _GZIP_MAGIC if file.name.lower().endswith(".gz") else _WARC_MAGIC
     number = 0
     pending: tuple[int, BaseException] | None = None  # a failure after a good record, not yet placed
 
@@ -62,6 +63,22 @@ def pages(file: Path, outcomes: dict[str, int], report: Callable[[Problem], None
         report(Problem(str(file), number, f"broken WARC record at byte {offset}: {detail}; skipped"))
 
     with file.open("rb") as handle:
+        if file.name.lower().endswith(".gz"):
+            for offset, member in _gzip_members(handle):
+                if isinstance(member, BaseException):
+                    broken(offset, member)
+                    continue
+                try:
+                    for record in _iterator(io.BytesIO(member)):
+                        page = _classify(record, number + 1, outcomes)
+                        number += 1
+                        if page is not None:
+                            yield page
+                except (ArchiveLoadFailed, ValueError, OSError) as exc:
+                    broken(offset, exc)
+            if number == 0:
+                report(Problem(str(file), None, "empty archive: no WARC records"))
+            return
         start = 0
         while True:
             handle.seek(start)
@@ -88,14 +105,14 @@ def pages(file: Path, outcomes: dict[str, int], report: Callable[[Problem], None
             except (ArchiveLoadFailed, ValueError, OSError, *CORRUPT) as exc:
                 if in_body:  # this record's own data is broken
                     broken(record_at, exc)
-                    resume = _next_boundary(handle, record_at + 1, magic)
+                    resume = _next_boundary(handle, record_at + 1, _WARC_MAGIC)
                 elif yielded:  # the next record's header: look again from the next boundary
-                    pending = (record_at, exc)
-                    resume = _next_boundary(handle, record_at + 1, magic)
+                    pending = (max(record_at, int(getattr(iterator, "offset", record_at))), exc)  # where it ended
+                    resume = _next_boundary(handle, record_at + 1, _WARC_MAGIC)
                 else:  # the record at ``start`` cannot be read at all
                     broken(start, pending[1] if pending else exc)
                     pending = None
-                    resume = _next_boundary(handle, start + 1, magic)
+                    resume = _next_boundary(handle, start + 1, _WARC_MAGIC)
                 if resume is None:
                     if pending is not None:
                         broken(*pending)
@@ -103,13 +120,48 @@ def pages(file: Path, outcomes: dict[str, int], report: Callable[[Problem], None
                 start = resume
 
 
-def _iterator(handle: IO[bytes]):  # type: ignore[no-untyped-def]
+def _gzip_members(handle: IO[bytes]) -> Iterator[tuple[int, bytes | BaseException]]:
+    """(offset, decompressed bytes) of each gzip member in turn (a WARC writer compresses each record on its
+    own), or (offset, the error) for a member that is cut short or fails its checksum; reading goes on from
+    the next gzip header. One member is in memory at a time."""
+    offset, buffer = 0, handle.read(_CHUNK)
+    while buffer:
+        if not buffer.startswith(_GZIP_MAGIC[:2]):
+            error: BaseException = zlib.error("not the start of a gzip member")
+        else:
+            decompressor, parts, fed, data = zlib.decompressobj(31), [], 0, buffer
+            try:
+                while True:
+                    parts.append(decompressor.decompress(data))
+                    fed += len(data)
+                    if decompressor.eof:
+                        break
+                    data = handle.read(_CHUNK)
+                    if not data:
+                        raise EOFError("compressed data ended before the end of the gzip member")
+            except (zlib.error, EOFError) as exc:
+                error = exc
+            else:
+                rest = decompressor.unused_data
+                yield offset, b"".join(parts)
+                offset += fed - len(rest)
+                buffer = rest if len(rest) >= _CHUNK // 2 else rest + handle.read(_CHUNK)
+                continue
+        yield offset, error
+        following = _next_boundary(handle, offset + 1, _GZIP_MAGIC)
+        if following is None:
+            return
+        handle.seek(following)
+        offset, buffer = following, handle.read(_CHUNK)
+
+
+def _iterator(handle: IO[bytes]) -> Any:
     from warcio.archiveiterator import ArchiveIterator
 
     return ArchiveIterator(handle, arc2warc=True, check_digests=False)
 
 
-def _classify(record, number: int, outcomes: dict[str, int]) -> Page | None:  # type: ignore[no-untyped-def]
+def _classify(record: Any, number: int, outcomes: dict[str, int]) -> Page | None:
     def count(key: str) -> None:
         outcomes[key] = outcomes.get(key, 0) + 1
 
