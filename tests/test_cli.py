@@ -387,8 +387,8 @@ def test_run_on_compressed_legacy_and_foreign_input(
     corpus.mkdir()
     rows = [{"id": f"es{i}", "text": text} for i, text in enumerate(SPANISH)]
     (corpus / "part-0001.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
-    (corpus / "cafe.txt").write_bytes("Un café con leche y una tostada cuestan ahora tres euros en el bar de la esquina."
-                                      .encode("cp1252"))
+    cafe = "Un café con leche y una tostada cuestan ahora tres euros en el bar de la esquina."
+    (corpus / "cafe.txt").write_bytes(cafe.encode("cp1252"))
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(corpus), "-o", str(out)])
     assert result.exit_code == 0, result.output

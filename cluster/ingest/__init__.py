@@ -14,6 +14,7 @@ Modules: ``compression`` (streams), ``encoding`` (bytes to text), ``text`` (one-
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -128,7 +129,7 @@ def read_corpus(
                 continue
             first_seen[record.id] = where
             records.append(record)
-            status.tick(done - 1, len(records))
+            status.tick(done - 1, len(records), sink.position)
         status.file_done(file, done, len(records))
         if progress:
             progress(done, len(files))
@@ -144,23 +145,22 @@ class _Status:
     def __init__(self, n_files: int) -> None:
         self.n_files, self.started, self.last, self.bytes = n_files, time.monotonic(), time.monotonic(), 0
 
-    def tick(self, files_done: int, n_records: int) -> None:
+    def tick(self, files_done: int, n_records: int, position: Callable[[], int] | None) -> None:
         if n_records % 1000 == 0 and time.monotonic() - self.last >= STATUS_EVERY_S:
-            self._log(files_done, n_records)
+            self._log(files_done, n_records, position() if position else 0)
 
     def file_done(self, file: Path, files_done: int, n_records: int) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.bytes += file.stat().st_size
-        except OSError:
-            pass
         if time.monotonic() - self.last >= STATUS_EVERY_S:
             self._log(files_done, n_records)
 
-    def _log(self, files_done: int, n_records: int) -> None:
+    def _log(self, files_done: int, n_records: int, in_file: int = 0) -> None:
         self.last = now = time.monotonic()
-        rate = self.bytes / 1e6 / max(now - self.started, 1e-9)
+        read = self.bytes + in_file
+        rate = read / 1e6 / max(now - self.started, 1e-9)
         progress_log.info("read %d/%d files, %d records, %.1f MB, %.1f MB/s",
-                          files_done, self.n_files, n_records, self.bytes / 1e6, rate)
+                          files_done, self.n_files, n_records, read / 1e6, rate)
 
 
 def _to_frame(records: list[Record]) -> pl.DataFrame:

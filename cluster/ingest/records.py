@@ -47,6 +47,7 @@ class Sink:
     strict: bool = False
     reencoded: list[Problem] = field(default_factory=list)  # message: the encoding the bytes were read as
     outcomes: dict[str, int] = field(default_factory=dict)
+    position: Callable[[], int] | None = None  # bytes of the current file read so far, while a reader streams it
 
     def text(self, data: bytes, file: Path, line: int | None, declared: str | None = None) -> str | None:
         """``data`` as text: UTF-8, else decoded by detection and counted as re-encoded (a problem with

@@ -41,21 +41,25 @@ def read_one_article(file: Path, root: Path, fmt: str, compression: str | None, 
 def jsonl_rows(file: Path, compression: str | None, sink: Sink) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) for each JSON object line, streamed: one line in memory at a time."""
     with file.open("rb") as raw, wrap(raw, compression) as handle:
-        for line_no, data in enumerate(handle, start=1):
-            if not data.strip():
-                continue
-            line = sink.text(data.rstrip(b"\r\n"), file, line_no)  # JSON error columns stay on this line
-            if line is None:
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                sink.report(Problem(str(file), line_no, f"malformed JSON: {exc.msg} (column {exc.colno})"))
-                continue
-            if not isinstance(row, dict):
-                sink.report(Problem(str(file), line_no, f"expected a JSON object, got {type(row).__name__}"))
-                continue
-            yield line_no, row
+        sink.position = raw.tell  # on-disk bytes, for the reader's MB/s line
+        try:
+            for line_no, data in enumerate(handle, start=1):
+                if not data.strip():
+                    continue
+                line = sink.text(data.rstrip(b"\r\n"), file, line_no)  # JSON error columns stay on this line
+                if line is None:
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    sink.report(Problem(str(file), line_no, f"malformed JSON: {exc.msg} (column {exc.colno})"))
+                    continue
+                if not isinstance(row, dict):
+                    sink.report(Problem(str(file), line_no, f"expected a JSON object, got {type(row).__name__}"))
+                    continue
+                yield line_no, row
+        finally:
+            sink.position = None
 
 
 def read_jsonl(file: Path, compression: str | None, columns: Columns, sink: Sink) -> Iterator[Record]:
