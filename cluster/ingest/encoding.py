@@ -9,9 +9,11 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _CONTROL = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
 _SNIFF = 8192
+_CJK = frozenset({"shift_jis", "euc_jp", "gb18030", "big5", "euc_kr"})
 # Legacy encodings detection chooses among: the web's single-byte code pages and the common CJK ones. (Left
 # open, charset-normalizer reads a short Latin-1 "Caf\xe9" as UTF-16 or a DOS code page.)
 LEGACY = (
@@ -48,17 +50,31 @@ def decode(data: bytes, declared: str | None = None) -> Decoded:
 
     matches = from_bytes(data, cp_isolation=list(LEGACY))
     best = matches.best()
-    if best is not None:  # a tie (short Western text reads the same in several code pages): the web's commonest
-        tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-        best = min(tied, key=lambda m: LEGACY.index(m.encoding) if m.encoding in LEGACY else len(LEGACY))
+    if best is not None:  # charset-normalizer's own pick often takes windows-1250 for Western text on a tie
+        high = sum(1 for b in data if b >= 0x80) / max(len(data), 1)
+        best = min(matches, key=lambda m: _preference(m, high))
     if best is not None and _codec(best.encoding) not in (None, "utf-8"):
-        encoding = _codec(best.encoding) or best.encoding
+        same = [n for n in [best.encoding, *getattr(best, "could_be_from_charset", [])] if n in LEGACY]
+        name = min(same, key=LEGACY.index) if same else best.encoding  # identical text: name the commonest
+        encoding = _codec(name) or name
         try:
             return Decoded(data.decode(encoding), encoding, error, bad_line)
         except (UnicodeDecodeError, LookupError):
             pass
     # mostly UTF-8 with stray bytes (or a declared UTF-8 that is not): keep the text, mark the bytes
     return Decoded(data.decode("utf-8-sig", errors="replace"), "utf-8 (invalid bytes replaced)", error, bad_line)
+
+
+def _preference(match: Any, high_share: float) -> tuple[bool, bool, float, float, int]:
+    """Order of candidate decodings: a CJK multi-byte encoding only for text with many high bytes (Western text
+    with a few accents also decodes as Shift-JIS), no C1 control characters (a sign of the wrong ISO code
+    page), less chaos, more language coherence (both to 2 places), then the web's commonest (``LEGACY``)."""
+    text = str(match)
+    unlikely_cjk = match.encoding in _CJK and high_share < 0.2
+    has_c1 = any("\x80" <= ch <= "\x9f" for ch in text)
+    names = [match.encoding, *getattr(match, "could_be_from_charset", [])]
+    order = min((LEGACY.index(n) for n in names if n in LEGACY), default=len(LEGACY))
+    return unlikely_cjk, has_c1, round(match.chaos, 2), -round(match.coherence, 2), order
 
 
 def is_binary(data: bytes) -> bool:
