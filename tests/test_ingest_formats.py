@@ -338,3 +338,46 @@ def test_plain_warc_with_garbage_between_records_reads_on(tmp_path: Path) -> Non
     [problem] = corpus.problems
     assert problem.message.startswith(f"broken WARC record at byte {len(records[0]) + len(records[1])}: ")
     assert problem.line == 3
+
+
+@pytest.mark.parametrize("name", ["old.arc", "old.arc.gz"])
+def test_arc_files_are_read_through_warcio(tmp_path: Path, name: str) -> None:
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + (SEEDS / "dailyglobe-quake.html").read_bytes()
+    body = b"1 0 Test\nURL IP-address Archive-date Content-type Archive-length\n"
+    filedesc = b"filedesc://old.arc 0.0.0.0 20240501100000 text/plain %d\n" % len(body) + body + b"\n"
+    record = b"http://www.dailyglobe.example/quake 1.2.3.4 20240501100000 text/html %d\n" % len(http) + http + b"\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(filedesc) + gzip.compress(record) if name.endswith(".gz") else filedesc + record)
+    corpus = read_corpus([path])
+    assert corpus.documents.select("id", "source", "line").rows() == [
+        ("http://www.dailyglobe.example/quake", "www.dailyglobe.example", 2)
+    ]
+    assert corpus.outcomes == {"ignored warcinfo records": 1, "responses read as articles": 1}
+
+
+def test_cli_dedup_writes_kept_records_of_compressed_and_archived_input(
+    tmp_path: Path, fake_encoder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import cluster.runner
+    from cli.app import app
+
+    monkeypatch.setattr(cluster.runner, "load_encoder", lambda model=None, *a, **k: fake_encoder)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = (SEEDS / "dailyglobe-quake.html").read_bytes()
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    _response(writer, "https://a.example/quake", body, date="2024-05-01T10:00:00Z")
+    _response(writer, "https://b.example/quake-copy", body, date="2024-05-01T11:00:00Z")
+    (corpus / "crawl.warc.gz").write_bytes(buffer.getvalue())
+    rows = [{"id": "j1", "text": "A council story in a gzip shard.", "extra": "kept field"}]
+    (corpus / "shard.jsonl.gz").write_bytes(gzip.compress(_jsonl_bytes(rows)))
+    out = tmp_path / "clean.jsonl"
+    done = CliRunner().invoke(app, ["dedup", str(corpus), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    kept = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in kept] == ["https://a.example/quake", "j1"]
+    assert kept[1]["extra"] == "kept field"
+    assert kept[0]["source"] == "a.example" and len(kept[0]["text"]) > 200
