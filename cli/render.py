@@ -51,7 +51,22 @@ def print_summary(summary: Summary, out_dir: Path) -> None:
         err.print(f"[yellow]Skipped {summary.n_problems} bad record(s)[/] (listed in manifest.json), first:")
         for line in summary.problems:
             err.print(f"  {line}", markup=False)
+    print_input_notes(summary)
     out.print(f"Tables written to {out_dir}/")
+
+
+def print_input_notes(summary: Summary) -> None:
+    """Re-encoded records, what became of archive records, and a warning when the model misses the languages."""
+    if summary.n_reencoded:
+        err.print(f"[yellow]Re-encoded {summary.n_reencoded} record(s)[/] that were not UTF-8 "
+                  "(decoded by detection; listed in manifest.json)")
+    if summary.outcomes:
+        err.print("Archive records: " + ", ".join(f"{k} {v}" for k, v in summary.outcomes.items()), markup=False)
+    if summary.languages and len(summary.languages) > 1:
+        top = ", ".join(f"{lang} {n}" for lang, n in list(summary.languages.items())[:6])
+        out.print(f"Languages: {top}", markup=False)
+    if summary.language_note:
+        err.print(f"[yellow]Warning:[/] {summary.language_note}")
 
 
 def _summary_table(title: str, numbers: list[str], text: str) -> Table:

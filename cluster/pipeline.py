@@ -316,6 +316,7 @@ def run(
 def _document_table(
     documents: pl.DataFrame, paragraphs: pl.DataFrame, labels: np.ndarray, copy_of: pl.DataFrame
 ) -> pl.DataFrame:
+    documents = documents if "language" in documents else documents.with_columns(language=pl.lit(None, pl.String))
     counts = paragraphs.group_by("doc_id").agg(
         pl.len().alias("n_paragraphs"), pl.col("is_boilerplate").sum().cast(pl.Int64).alias("n_boilerplate")
     )

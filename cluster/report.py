@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
@@ -13,6 +14,7 @@ import polars as pl
 
 from cluster import __version__
 from cluster.errors import Problem
+from cluster.ingest.language import language_note
 from cluster.pipeline import Result, Settings
 
 MANIFEST_VERSION = 1
@@ -29,14 +31,30 @@ class Summary:
     n_problems: int
     top_contradictions: list[dict[str, Any]]
     layers: list[str]
+    languages: dict[str, int] = field(default_factory=dict)  # detected language -> articles, most first
+    language_note: str | None = None  # most articles are in languages the model was not trained on
+    n_reencoded: int = 0  # records decoded from a legacy encoding
+    outcomes: dict[str, int] = field(default_factory=dict)  # what became of archive records
 
 
-def summarise(result: Result, problems: list[Problem], n: int = 5) -> Summary:
+def summarise(
+    result: Result,
+    problems: list[Problem],
+    n: int = 5,
+    *,
+    model: str | None = None,
+    reencoded: list[Problem] | None = None,
+    outcomes: dict[str, int] | None = None,
+) -> Summary:
     stories = result.stories.sort("n_docs", "story_id", descending=[True, False]).head(n)
     passages = (
         result.passages.filter(~pl.col("is_boilerplate") & (pl.col("n_docs") > 1))
         .sort("n_docs", "passage_id", descending=[True, False])
         .head(n)
+    )
+    language = result.documents["language"] if "language" in result.documents.columns else None
+    languages = (
+        {} if language is None else dict(Counter(v for v in language.to_list() if v).most_common())
     )
     return Summary(
         counts=dict(result.stats),
@@ -49,6 +67,10 @@ def summarise(result: Result, problems: list[Problem], n: int = 5) -> Summary:
         .select("story_id", "id_a", "id_b", "kind", "score", "sentence_a", "sentence_b", "span_a", "span_b")
         .to_dicts(),
         layers=list(result.layers),
+        languages=languages,
+        language_note=language_note(list(language), model) if model and language is not None else None,
+        n_reencoded=len(reencoded or []),
+        outcomes=dict(outcomes or {}),
     )
 
 
@@ -72,6 +94,9 @@ def manifest(
     problems: list[Problem],
     fmt: str,
     columns: dict[str, str] | None = None,
+    reencoded: list[Problem] | None = None,
+    outcomes: dict[str, int] | None = None,
+    languages: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -89,5 +114,12 @@ def manifest(
             "count": len(problems),
             "records": [{"file": p.file, "line": p.line, "message": p.message} for p in problems[:MAX_PROBLEMS_LISTED]],
         },
+        "re_encoded": {  # records kept after decoding bytes that were not UTF-8; "encoding": what they were read as
+            "count": len(reencoded or []),
+            "records": [{"file": p.file, "line": p.line, "encoding": p.message}
+                        for p in (reencoded or [])[:MAX_PROBLEMS_LISTED]],
+        },
+        "outcomes": dict(outcomes or {}),  # archive records: read as articles, ignored, skipped by reason, broken
+        "languages": dict(languages or {}),
         "timings_s": dict(result.timings),
     }

@@ -79,7 +79,10 @@ def run_corpus(
         cache.save()
     data = manifest(
         result, settings, model=encoder.name, dim=dim, inputs=corpus.files, problems=corpus.problems, fmt=options.fmt,
-        columns=asdict(Columns(*options.columns)),
+        columns=asdict(Columns(*options.columns)), reencoded=corpus.reencoded, outcomes=corpus.outcomes,
     )
+    summary = summarise(result, corpus.problems, model=encoder.name, reencoded=corpus.reencoded,
+                        outcomes=corpus.outcomes)
+    data["languages"] = summary.languages
     write_run(options.out, result.tables(), data, options.fmt)
-    return summarise(result, corpus.problems)
+    return summary

@@ -11,14 +11,15 @@ import polars as pl
 DOCUMENTS = pl.Schema(
     {  # type: ignore[arg-type]  # mypy infers dict[str, object] from a mix of dtype classes and instances
         "doc_id": pl.Int64,  # dense 0..n-1 in reading order
-        "id": pl.String,  # the input's id (or relative path for .txt/.md/.html)
+        "id": pl.String,  # the input's id (or relative path for .txt/.md/.html; WARC-Target-URI for archives)
         "file": pl.String,
-        "line": pl.Int64,  # line (JSONL) or row (CSV/Parquet) in file; null for one-article files
+        "line": pl.Int64,  # line (JSONL), row (CSV/Parquet) or record number (WARC); null for one-article files
         "title": pl.String,
         "source": pl.String,
         "url": pl.String,
         "published": pl.String,  # as given
         "published_at": pl.Datetime("us", "UTC"),  # parsed, null when absent or unparseable
+        "language": pl.String,  # detected, ISO 639-1 ("en", "es"); null for a text without letters
         "text": pl.String,
     }
 )
@@ -96,6 +97,7 @@ OUTPUT_DOCUMENTS = pl.Schema(
         "source": pl.String,
         "url": pl.String,
         "published": pl.String,
+        "language": pl.String,
         "n_paragraphs": pl.Int64,
         "n_boilerplate": pl.Int64,
         "story_id": pl.Int64,

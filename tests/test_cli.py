@@ -22,7 +22,10 @@ from cli.app import app
 from cluster import __version__
 
 TABLES = ["contradictions", "copies", "documents", "pairs", "paragraphs", "passages", "stories"]
-FORMATS_LISTED = ".csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt"
+FORMATS_LISTED = (  # web archives and compressed files since issue 13
+    ".csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt, .arc, .arc.gz, .warc, .warc.gz; "
+    "all but the archives may be compressed: .gz, .bz2, .xz, .zst"
+)
 
 WIRE = "Storm Ava hit the northern coast on Monday, cutting power to 40,000 homes, officials said."
 ARTICLES = [
@@ -363,3 +366,44 @@ def test_a_bad_labels_line_is_one_error_naming_it(runner: CliRunner, tmp_path: P
     path.write_text(content)
     result = runner.invoke(app, ["eval", "pairs", str(path), "--task", "contradiction", "--no-nli"])
     _assert_one_error_line(result, f"{path}:{expected}")
+
+
+# --- inputs scrapers write (issue 13) -----------------------------------------------------------------------------
+
+SPANISH = [
+    "El ayuntamiento aprobó ayer la construcción de un nuevo puente peatonal sobre el río.",
+    "La policía detuvo a tres personas tras el robo en una joyería del centro de la ciudad.",
+    "El banco central mantuvo sin cambios los tipos de interés por tercera vez consecutiva.",
+]
+
+
+def test_run_on_compressed_legacy_and_foreign_input(
+    runner: CliRunner, tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    import gzip
+
+    fake_encoder.name = "all-MiniLM-L6-v2"  # the default, English-only model
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [{"id": f"es{i}", "text": text} for i, text in enumerate(SPANISH)]
+    (corpus / "part-0001.jsonl.gz").write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    cafe = "Un café con leche y una tostada cuestan ahora tres euros en el bar de la esquina."
+    (corpus / "cafe.txt").write_bytes(cafe.encode("cp1252"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(corpus), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Re-encoded 1 record(s) that were not UTF-8" in result.stderr
+    assert "Warning: 100% of the articles are not in a language the model all-MiniLM-L6-v2 was trained on (es 4)" \
+        in result.stderr
+    assert "--model" in result.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["re_encoded"]["count"] == 1
+    [entry] = manifest["re_encoded"]["records"]
+    assert (entry["file"], entry["line"]) == (str(corpus / "cafe.txt"), None)
+    assert manifest["languages"] == {"es": 4}
+    docs = pl.read_parquet(out / "documents.parquet")
+    assert docs.sort("doc_id")["language"].to_list() == ["es"] * 4
+    assert docs.sort("doc_id")["id"].to_list() == ["cafe.txt", "es0", "es1", "es2"]
+    strict = runner.invoke(app, ["run", str(corpus), "-o", str(tmp_path / "strict"), "--strict"])
+    assert strict.exit_code == 1
+    assert strict.stderr == f"Error: {corpus / 'cafe.txt'}:1: invalid UTF-8 at byte 6\n"

@@ -412,8 +412,13 @@ def deny_locked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
 
 
+# Legacy-encoded bytes stop a --strict run with the old problem line; without --strict they are decoded by
+# detection and the record is kept (test_ingest_formats.py), so these two are not skipped any more.
+REENCODED_CASES = {"txt-invalid-utf8", "jsonl-invalid-utf8"}
+
+
 @pytest.mark.usefixtures("deny_locked")
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", [name for name in CASES if name not in REENCODED_CASES])
 def test_bad_input_is_skipped_and_reported(tmp_path: Path, name: str) -> None:
     paths, problem, kept = CASES[name](tmp_path)
     corpus = read_corpus(paths)
@@ -503,5 +508,6 @@ def test_unsupported_extension_named_directly_is_an_input_error(tmp_path: Path, 
     with pytest.raises(InputError) as caught:
         read_corpus([path])
     assert str(caught.value) == (
-        f"{path}: unsupported format '{suffix}' (use .csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt)"
+        f"{path}: unsupported format '{suffix}' (use .csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt, "
+        ".arc, .arc.gz, .warc, .warc.gz; all but the archives may be compressed: .gz, .bz2, .xz, .zst)"
     )
