@@ -326,3 +326,18 @@ def test_seeds_split_in_two_equal_one_build_with_the_real_model(tmp_path: Path) 
         assert grown[key] == once[key], key
     labels = pl.read_csv(TESTS / "data" / "seed_labels.csv")
     assert labels.height > 0 and len(once["copies"]) > 0
+
+
+def test_an_index_built_before_documents_had_a_language_takes_new_articles(
+    tmp_path: Path, halves: tuple[Path, Path, Path]
+) -> None:
+    a, b, _ = halves
+    encoder = WordEncoder()
+    living.build(options([a]), tmp_path / "idx", encoder=encoder)
+    gen = living.current(tmp_path / "idx")
+    old_input = gen.path / "input.parquet"
+    pl.read_parquet(old_input).drop("language").write_parquet(old_input)  # as an older newsdedup wrote it
+    living.add(tmp_path / "idx", [b], encoder=encoder)
+    documents = living.current(tmp_path / "idx").table("documents")
+    assert documents.height == sum(1 for _ in a.open()) + sum(1 for _ in b.open())
+    assert documents["language"].null_count() < documents.height  # old and new articles both detected

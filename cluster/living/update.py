@@ -18,7 +18,7 @@ import polars as pl
 from cluster.embed import DEFAULT_MODEL, Encoder, load_encoder
 from cluster.errors import IndexFormatError, IndexModelError, Problem
 from cluster.exact import distinct_hashes, distinct_texts, text_hash
-from cluster.ingest import Columns, read_corpus
+from cluster.ingest import Columns, detect_languages, read_corpus
 from cluster.living.maintain import by_text, embed_missing, update_pairs
 from cluster.living.storage import (
     Checkpoint,
@@ -201,6 +201,8 @@ def _merge_documents(
     old: pl.DataFrame, new: pl.DataFrame
 ) -> tuple[pl.DataFrame, np.ndarray, list[str], list[str], int]:
     """(all documents, doc_ids to (re)split, added ids, updated ids, number unchanged)."""
+    if "language" not in old.columns:  # an index built before documents had a language: detect it once now
+        old = old.with_columns(pl.Series("language", detect_languages(old["text"].to_list()), dtype=pl.String))
     new = new.with_columns(*_document_keys())
     known = old.select("id", pl.col("doc_id").alias("_old_doc"), pl.col("content_hash").alias("_old_hash"))
     joined = new.join(known, on="id", how="left", maintain_order="left")
