@@ -125,16 +125,14 @@ def find(
 ) -> None:
     """Where else a passage was published: matching passages and their articles, its copies, its story."""
     from cluster import living
+    from cluster.ingest import read_article
 
     setup_logging(verbose)
     with user_errors():
         if (text is None) == (file is None):
             raise ValueError("give the passage as an argument or --file ARTICLE, not both")
         if file is not None:
-            try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ValueError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+            text = read_article(file)
         assert text is not None
         opened = living.LivingIndex(index)
         encoder = living.encoder_for(living.current(index))
