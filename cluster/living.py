@@ -391,7 +391,18 @@ class _StoryMemory:
             doc_vectors[kept] = self.doc_vectors[kept]
         if len(dirty_ids):
             subset = paragraphs.filter(pl.col("doc_id").is_in(pl.Series(dirty_ids).implode()))
-            doc_vectors[dirty_ids] = stories_mod.article_vectors(vectors, subset, n_docs)[dirty_ids]
+            lead = params.lead_chars if params.quality == "average" else None
+            doc_vectors[dirty_ids] = stories_mod.article_vectors(vectors, subset, n_docs, lead)[dirty_ids]
+        if params.quality == "average":
+            # the default story method: stories.event_edges and average_linkage on the kept lead vectors
+            # (its TF-IDF depends on the whole corpus, so it is recomputed; it is cheap)
+            texts = stories_mod.article_texts(paragraphs, n_docs)
+            lexical = stories_mod.lexical_vectors(texts) if texts is not None else None
+            edges = stories_mod.event_edges(doc_vectors, paragraphs, lexical, params)
+            self.rescored = len(dirty_ids)
+            self.fingerprints, self.doc_vectors = prints, doc_vectors
+            self.scores = self.scores.clear()  # paragraph-match scores only serve the Leiden qualities
+            return stories_mod.average_linkage(n_docs, edges, resolution=params.resolution)
         cand = stories_mod.knn_edges(doc_vectors, k=params.k, threshold=-1.0)
         dirty_frame = pl.DataFrame({"doc": dirty_ids}, schema={"doc": pl.Int64})
         cand = cand.join(self.scores, on=["doc_a", "doc_b"], how="left").with_columns(
