@@ -22,20 +22,30 @@ def calibrate(
     sweep_from: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Lowest threshold of the sweep.")] = 0.80,
     sweep_to: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Highest threshold of the sweep.")] = 0.96,
     step: Annotated[float, typer.Option(min=0.005, max=0.5, help="Step of the sweep.")] = 0.02,
+    story_resolutions: Annotated[
+        str,
+        typer.Option(help="Comma-separated --story-resolution values to count stories at (no re-embedding)."),
+    ] = "0.2,0.25,0.3,0.35,0.4,0.45,0.5",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
     """Least similar accepted vs most similar rejected pairs, and counts across thresholds (no re-embedding)."""
-    from cluster.calibrate import borderline_pairs, load_manifest_threshold, sweep
+    from cluster.calibrate import borderline_pairs, load_manifest_threshold, story_sweep, sweep
 
     with user_errors():
+        try:
+            resolutions = [float(v) for v in story_resolutions.split(",") if v.strip()]
+        except ValueError:
+            msg = f"--story-resolutions must be numbers separated by commas, got '{story_resolutions}'"
+            raise ValueError(msg) from None
         if sweep_to < sweep_from:
             raise ValueError(f"--sweep-to ({sweep_to}) must be >= --sweep-from ({sweep_from})")
         t = threshold if threshold is not None else load_manifest_threshold(results)
         near = borderline_pairs(results, t, n)
         count = int(round((sweep_to - sweep_from) / step)) + 1
         rows = sweep(results, [round(sweep_from + i * step, 4) for i in range(count)])
+        stories = story_sweep(results, resolutions)
     if as_json:
-        typer.echo(json.dumps({"threshold": t, **near, "sweep": rows}))
+        typer.echo(json.dumps({"threshold": t, **near, "sweep": rows, "story_sweep": stories}))
         return
     for side, title in (("accepted", f"Least similar accepted (cosine ≥ {t})"),
                         ("rejected", f"Most similar rejected (cosine < {t})")):
@@ -52,4 +62,12 @@ def calibrate(
         table.add_column(col, justify="right")
     for row in rows:
         table.add_row(f"{row['threshold']:.3f}", str(row["repeated_passages"]), str(row["copies"]), str(row["stories"]))
+    out.print(table)
+    table = Table(title="Stories across --story-resolution (the run's marked *)", title_justify="left")
+    for col in ("resolution", "stories", "largest story", "single-article stories"):
+        table.add_column(col, justify="right")
+    for row in stories:
+        mark = " *" if row["is_run"] else ""
+        table.add_row(f"{row['resolution']:.3f}{mark}", str(row["stories"]), str(row["largest"]),
+                      str(row["single_article"]))
     out.print(table)

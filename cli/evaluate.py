@@ -24,7 +24,8 @@ def stories(
     gold_col: Annotated[str, typer.Option("--gold-col", help="Column of the gold cluster.")] = "story_id",
     as_json: AsJson = False,
 ) -> None:
-    """ARI, AMI, NMI, V-measure, pairwise and B-cubed P/R/F1, and the worst merged and split clusters."""
+    """ARI, AMI, NMI, V-measure, pairwise and B-cubed P/R/F1, the purity of the largest predicted stories,
+    and the worst merged and split clusters."""
     from cluster.evaluate import evaluate_stories
 
     with user_errors():
@@ -51,6 +52,15 @@ def stories(
             "n_evaluated",
         ],
     )
+    if report["largest"]:
+        out.print("[bold]Largest predicted stories (purity = share of their commonest gold story)[/]")
+        for row in report["largest"]:
+            parts = ", ".join(f"{p['label']}×{p['count']}" for p in row["gold_clusters"])
+            out.print(
+                f"  story {row['pred_cluster']} (size {row['size']}): purity {row['purity']:.2f}, "
+                f"{row['n_gold']} gold stories: {parts} — {(row['title'] or '')[:80]}",
+                markup=False,
+            )
     for title, rows, key in (
         ("Worst merged (one predicted story, several gold)", report["worst_merged"], "pred_cluster"),
         ("Worst split (one gold story, several predicted)", report["worst_split"], "gold_cluster"),

@@ -11,11 +11,13 @@ from rich.table import Table
 
 from cli.app import (
     DEFAULT_MIN_SHARE,
+    DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
     Corpus,
     Format,
     IdCol,
     MinShare,
+    StoryResolution,
     Model,
     NliModel,
     NoNli,
@@ -55,6 +57,7 @@ def build(
     strict: Strict = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
     min_share: MinShare = DEFAULT_MIN_SHARE,
+    story_resolution: StoryResolution = DEFAULT_STORY_RESOLUTION,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     verbose: Verbose = False,
@@ -68,6 +71,7 @@ def build(
         options = run_options(
             corpus, index, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli,
+            story_resolution=story_resolution,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)

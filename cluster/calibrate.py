@@ -1,7 +1,8 @@
 """Help choosing a threshold: the matches nearest it, and what counts do across thresholds — no re-embedding.
 
 A results folder keeps its paragraphs (with content hashes) and the embedding cache, so the vectors come
-back from the cache and only the stages after embedding run again for each threshold.
+back from the cache and only the stages after embedding run again for each threshold. Stories across
+``--story-resolution`` values reuse one story graph and one run of average linkage (:func:`story_sweep`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cluster.ingest import parse_date
 from cluster.pipeline import Settings, find_neighbours, group
 from cluster.schemas import DOCUMENTS
 from cluster.store import EmbeddingCache, read_table
+from cluster.stories import StoryParams, build_stories, cut_merges, event_graph, linkage_merges
 
 
 def borderline_pairs(results: Path, threshold: float, n: int = 5) -> dict[str, list[dict[str, Any]]]:
@@ -64,11 +66,13 @@ def load_run(results: Path) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, Set
         .select(list(DOCUMENTS))
         .sort("doc_id")
     )
+    stories = manifest["settings"].get("stories")
     settings = Settings(
         pair_threshold=manifest["settings"]["pair_threshold"],
         paraphrase_threshold=manifest["settings"]["paraphrase_threshold"],
         passage_threshold=manifest["settings"]["passage_threshold"],
         min_share=manifest["settings"]["min_share"],
+        stories=StoryParams(**stories) if isinstance(stories, dict) else StoryParams(),
     )
     return documents, paragraphs.drop("passage_id"), vectors, settings
 
@@ -97,6 +101,46 @@ def sweep(results: Path, thresholds: Sequence[float]) -> list[dict[str, Any]]:
                 "repeated_passages": result.stats["repeated_passages"],
                 "copies": result.stats["copies"],
                 "stories": result.stats["stories"],
+            }
+        )
+    return rows
+
+
+def story_sweep(results: Path, resolutions: Sequence[float]) -> list[dict[str, Any]]:
+    """Stories at each ``--story-resolution``: how many, the largest, and how many articles stand alone.
+
+    The story graph is built once and average linkage runs once down to the lowest resolution; each
+    resolution is a cut of its merges (the Leiden qualities, when a run used one, run once per value)."""
+    if not resolutions:
+        raise ValueError("give at least one story resolution")
+    if any(not 0.0 < r <= 1.0 for r in resolutions):
+        raise ValueError("story resolutions must be in (0, 1]")
+    documents, paragraphs, vectors, settings = load_run(results)
+    params = settings.stories
+    labels_at: dict[float, np.ndarray] = {}
+
+    def each_resolution(vecs: np.ndarray, paras: pl.DataFrame, n_docs: int, p: StoryParams) -> np.ndarray:
+        if p.quality == "average":
+            merges = linkage_merges(n_docs, event_graph(vecs, paras, n_docs, p), min(resolutions))
+            for r in resolutions:
+                labels_at[r] = cut_merges(n_docs, merges, r)
+        else:
+            for r in resolutions:
+                labels_at[r] = build_stories(vecs, paras, n_docs, replace(p, resolution=r))
+        return labels_at[resolutions[0]]
+
+    neighbours = find_neighbours(vectors, settings)
+    group(documents, paragraphs, vectors, neighbours, settings, story_labels=each_resolution)
+    rows = []
+    for r in sorted(resolutions):
+        sizes = np.bincount(labels_at[r]) if labels_at[r].size else np.zeros(0, dtype=np.int64)
+        rows.append(
+            {
+                "resolution": r,
+                "stories": int(sizes.size),
+                "largest": int(sizes.max()) if sizes.size else 0,
+                "single_article": int((sizes == 1).sum()),
+                "is_run": bool(abs(r - params.resolution) < 1e-9),
             }
         )
     return rows

@@ -77,9 +77,9 @@ class StoryParams:
     min_passage_share: float = 0.0
     max_docs_per_passage: int = 50
     quality: str = "average"
-    resolution: float = 0.32
+    resolution: float = 0.3
     seed: int = 0
-    lead_chars: int = 600
+    lead_chars: int = 1000
     lexical_weight: float = 0.7
     min_lexical: float = 0.05
 
