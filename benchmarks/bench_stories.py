@@ -103,7 +103,9 @@ def agglomerative(article_vectors: np.ndarray, threshold: float) -> np.ndarray:
 
     if article_vectors.shape[0] < 2:
         return np.zeros(article_vectors.shape[0], dtype=np.int64)
-    model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - threshold)
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - threshold
+    )
     return model.fit_predict(article_vectors)
 
 
@@ -168,7 +170,9 @@ def main() -> int:
 
     # baseline: one cosine threshold, chosen by the same CV
     art = article_embeddings([text_of[i] for i in ids], encoder, args.cache)
-    base_ari = np.array([[adjusted_rand_score(gold[d], agglomerative(art[d], t)) for t in THRESHOLDS] for d in train_parts])
+    base_ari = np.array(
+        [[adjusted_rand_score(gold[d], agglomerative(art[d], t)) for t in THRESHOLDS] for d in train_parts]
+    )
     base_cv = []
     for i in range(N_FOLDS):
         t = THRESHOLDS[int(smooth(base_ari[i]).argmax())]
@@ -200,7 +204,8 @@ def main() -> int:
         "newsdedup (defaults fit on train)": {"train_cv": mean_scores(cv_rows), "dev": dev},
         f"average-linkage agglomerative, article vectors (t by CV; dev t={base_t})": {
             "train_cv": mean_scores(base_cv), "dev": dev_base},
-        "previous default (Leiden on paragraph match, chosen on dev)": {"train_cv": mean_scores(old_cv), "dev": dev_old},
+        "previous default (Leiden on paragraph match, chosen on dev)": {
+            "train_cv": mean_scores(old_cv), "dev": dev_old},
     }
     print(f"{'method':<72} {'figure':<15} {'train-CV':>9} {'dev':>9} {'gap':>7}")
     for method, sides in table.items():

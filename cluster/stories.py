@@ -511,7 +511,7 @@ _FOREIGN_STOP_WORDS = frozenset(
     les des est une dans par pour qui sur pas plus avec sont ont aux été cette elle mais ses leur fait
     comme tout nous vous ils été sans entre deux aussi peut après même lors dont
     che della per gli delle nel alla sono con dei anche più come dal nella stato una questo sul hanno
-    """.split()
+    """.split()  # noqa: SIM905
 )
 
 
@@ -540,7 +540,8 @@ def lexical_vectors(texts: list[str]) -> sparse.csr_matrix:
     """L2-normalised TF-IDF rows (sublinear term frequency, IDF fitted on ``texts`` themselves): a word
     every article uses weighs little, an event's own names, numbers and rare words weigh much. Tokens are
     words of three or more letters and anything holding a digit; English stop words and the commonest
-    function words of Spanish, Portuguese, German, French and Italian are dropped. An empty corpus or one without any word gives an all-zero matrix."""
+    function words of Spanish, Portuguese, German, French and Italian are dropped. An empty corpus or one
+    without any word gives an all-zero matrix."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if not any(t.strip() for t in texts):

@@ -392,6 +392,7 @@ def test_lead_vectors_read_only_the_first_characters() -> None:
         schema={**SCHEMA, "position": pl.Int64},
     )
     # the first 400 characters: 300 of paragraph 0, 100 of paragraph 1, none of paragraph 2
-    np.testing.assert_allclose(article_vectors(vectors, paras, 1, lead_chars=400)[0], unit(np.array([3.0, 1.0, 0.0])), atol=1e-6)
+    lead = article_vectors(vectors, paras, 1, lead_chars=400)[0]
+    np.testing.assert_allclose(lead, unit(np.array([3.0, 1.0, 0.0])), atol=1e-6)
     with pytest.raises(ValueError, match="lead_chars"):
         article_vectors(vectors, paras, 1, lead_chars=0)
