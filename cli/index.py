@@ -11,6 +11,7 @@ import typer
 from cli.console import out, progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
+    DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
     AsJson,
     Corpus,
@@ -25,6 +26,7 @@ from cli.options import (
     PublishedCol,
     Quiet,
     SourceCol,
+    StoryResolution,
     Strict,
     TextCol,
     Threshold,
@@ -55,6 +57,7 @@ def build(
     strict: Strict = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
     min_share: MinShare = DEFAULT_MIN_SHARE,
+    story_resolution: StoryResolution = DEFAULT_STORY_RESOLUTION,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     verbose: Verbose = False,
@@ -68,6 +71,7 @@ def build(
         options = run_options(
             corpus, index, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli,
+            story_resolution=story_resolution,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)
