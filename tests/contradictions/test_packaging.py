@@ -52,6 +52,12 @@ def test_the_wheel_holds_the_model_tokenizer_stance_heads_and_word_lists(wheel: 
     assert {f"cluster/contradictions/{m}.py" for m in ("__init__", "lexicon", "nli", "stage", "verdict")} <= names
 
 
+def test_the_wheel_holds_every_module_of_the_library_and_the_cli(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {p.relative_to(ROOT).as_posix() for package in ("cluster", "cli") for p in (ROOT / package).rglob("*.py")}
+    assert sources - names == set()  # a subpackage missing from pyproject would leave a non-editable install broken
+
+
 def test_an_installed_wheel_loads_the_model_and_the_stance_head(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(target)]
