@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-_RC = {
+_RC: dict[Any, Any] = {
     "svg.fonttype": "none",  # text as <text>, not glyph paths: smaller and searchable
     "font.family": ["DejaVu Sans", "sans-serif"],
     "font.size": 9,
