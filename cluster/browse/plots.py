@@ -106,7 +106,7 @@ def timeline(stories: Sequence[tuple[str, Sequence[datetime], Sequence[bool]]]) 
 
     with matplotlib.rc_context(_RC):
         dated = [(label, t, c) for label, t, c in stories if len(t)]
-        fig, ax = _figure(8.0, max(1.6, 0.32 * len(dated) + 1.0))
+        fig, ax = _figure(8.0, 0.32 * len(dated) + 1.0 if dated else 0.5)
         if not dated:
             _note(ax, "no article of the largest stories has a publication date")
             return _svg(fig, "timeline")
