@@ -57,7 +57,7 @@ INT_COLUMNS = {  # dense integer ids, offset per tile by the table's maximum + 1
 
 
 def tile(source: Path, out: Path, n_articles: int) -> Path:
-    """A results folder of ``n_articles`` articles made of copies of ``source``'s tables."""
+    """A results folder of whole copies of ``source``'s tables, as many as make at least ``n_articles``."""
     base = {name: pl.read_parquet(source / f"{name}.parquet") for name in TABLES}
     spans = {kind: 1 + max(int(base[t][c].max() or 0) for t, c in cols) for kind, cols in INT_COLUMNS.items()}
     n_tiles = -(-n_articles // base["documents"].height)
@@ -70,12 +70,10 @@ def tile(source: Path, out: Path, n_articles: int) -> Path:
             frames[name].append(frame.with_columns(exprs) if k else frame)
     out.mkdir(parents=True, exist_ok=True)
     tables = {name: pl.concat(parts) for name, parts in frames.items()}
-    tables["documents"] = tables["documents"].head(n_articles)
     for name, frame in tables.items():
         frame.write_parquet(out / f"{name}.parquet")
     manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     manifest["counts"] = {key: int(value) * n_tiles for key, value in manifest.get("counts", {}).items()}
-    manifest["counts"]["documents"] = n_articles
     manifest["synthetic"] = f"{n_tiles} tiles of {source}"
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return out
