@@ -118,3 +118,27 @@ def test_cli_default_is_the_library_default() -> None:
     from cli.report import report
 
     assert inspect.signature(report).parameters["stories"].default == Limits().stories
+
+
+def test_run_report_and_export_report(
+    tmp_path: Path, halves: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import FakeEncoder
+    from living_corpus import WordEncoder
+
+    import cluster.living.update
+    import cluster.runner
+
+    monkeypatch.setattr(cluster.runner, "load_encoder", lambda model=None, *a, **k: FakeEncoder())
+    monkeypatch.setattr(cluster.living.update, "load_encoder", lambda model=None, *a, **k: WordEncoder())
+    runner, corpus = CliRunner(), str(halves[2])
+    result = runner.invoke(app, ["run", corpus, "--out", str(tmp_path / "run"), "--no-nli", "--report"])
+    assert result.exit_code == 0, result.output
+    assert f"Report: {tmp_path / 'run' / 'report.html'}" in result.output
+    assert (tmp_path / "run" / "report.html").is_file()
+    index = str(tmp_path / "news.idx")
+    assert runner.invoke(app, ["index", "build", corpus, "--index", index, "--no-nli", "-q"]).exit_code == 0
+    result = runner.invoke(app, ["export", "--index", index, "--out", str(tmp_path / "out"), "--report"])
+    assert result.exit_code == 0, result.output
+    assert f"Report: {tmp_path / 'out' / 'report.html'}" in result.output
+    assert "(gen-000001)" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
