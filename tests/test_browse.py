@@ -142,3 +142,25 @@ def test_run_report_and_export_report(
     assert result.exit_code == 0, result.output
     assert f"Report: {tmp_path / 'out' / 'report.html'}" in result.output
     assert "(gen-000001)" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_templates_and_static_files_are_package_data() -> None:
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert "cluster.browse" in config["packages"]
+    patterns = config["package-data"]["cluster.browse"]
+    folder = root / "cluster" / "browse"
+    files = [p.relative_to(folder).as_posix() for sub in ("templates", "static") for p in (folder / sub).iterdir()]
+    assert files and all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in files), files
+
+
+def test_browser_tests_say_why_they_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import chromium
+
+    monkeypatch.setattr(chromium, "BROWSERS", ("no-such-chromium",))
+    assert chromium.missing() == (
+        "no chromium executable (apt-get install chromium chromium-driver, or `make browser`)"
+    )

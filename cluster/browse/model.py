@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -58,7 +59,7 @@ class Tables:
     manifest: dict[str, Any]
 
 
-def load(folder: Any, manifest: dict[str, Any]) -> Tables:
+def load(folder: Path, manifest: dict[str, Any]) -> Tables:
     """Read the tables of ``folder``; a run without a contradictions table (older versions) gets an empty one."""
     from cluster.schemas import CONTRADICTIONS, empty
 
