@@ -116,6 +116,7 @@ class View:
     passages: list[dict[str, Any]] = field(default_factory=list)
     n_repeated: int = 0
     contradictions: list[dict[str, Any]] = field(default_factory=list)
+    n_contradictions: int = 0
     sources: list[str] = field(default_factory=list)
     n_sources: int = 0
 
@@ -155,6 +156,7 @@ def build(t: Tables, limits: Limits) -> View:
     ]
     view.passages, view.n_repeated = _passages(t, docs, limits)
     outlet = dict(docs.select("id", "outlet").iter_rows())
+    view.n_contradictions = t.contradictions.height
     view.contradictions = [_contradiction(row, outlet) for row in
                            t.contradictions.sort("score", descending=True).head(limits.contradictions).to_dicts()]
     counts = docs["outlet"].value_counts(sort=True)
