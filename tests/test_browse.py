@@ -78,7 +78,7 @@ def test_caps_are_stated(seeds: Path, tmp_path: Path) -> None:
     html = info.path.read_text(encoding="utf-8")
     n_stories = pl.read_parquet(seeds / "stories.parquet").height
     assert html.count('class="story"') == 1 and html.count("<details class=\"diff\"") == 1
-    assert f"{n_stories} stories. The 1 largest are shown in full" in html
+    assert f"{n_stories} stories. In full: the 1 largest (up to 40 articles" in html
     assert f"the remaining {n_stories - 3} are only in" in html
     assert re.search(r"3 of \d+ repeated passages", html)
 
