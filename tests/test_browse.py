@@ -164,3 +164,15 @@ def test_browser_tests_say_why_they_skip(monkeypatch: pytest.MonkeyPatch) -> Non
     assert chromium.missing() == (
         "no chromium executable (apt-get install chromium chromium-driver, or `make browser`)"
     )
+
+
+def test_report_of_csv_results(tmp_path: Path) -> None:
+    from browse_corpus import SEEDS
+    from conftest import FakeEncoder
+
+    from cluster.runner import RunOptions, run_corpus
+
+    out = tmp_path / "csv"
+    run_corpus(RunOptions(paths=[SEEDS], out=out, use_nli=False, fmt="csv"), encoder=FakeEncoder())
+    html = write_report(out).path.read_text(encoding="utf-8")
+    assert "dailyglobe-kerry</b> copies <b>mpa-kerry-1" in html

