@@ -40,6 +40,7 @@ bench: install  # the quick set: 4 min 44 s on a quiet 2-core machine (benchmark
 	$(PY) benchmarks/bench_pairs.py --quick
 	$(PY) benchmarks/bench_speed.py --quick
 	$(PY) benchmarks/bench_living.py --quick
+	$(PY) benchmarks/bench_dedup.py --quick
 
 clean:
 	rm -rf $(VENV) results

@@ -10,6 +10,7 @@ import typer
 from cli.console import out, progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
+    DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
     Corpus,
     Format,
@@ -22,6 +23,7 @@ from cli.options import (
     PublishedCol,
     Quiet,
     SourceCol,
+    StoryResolution,
     Strict,
     TextCol,
     Threshold,
@@ -84,6 +86,7 @@ def run(
     strict: Strict = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
     min_share: MinShare = DEFAULT_MIN_SHARE,
+    story_resolution: StoryResolution = DEFAULT_STORY_RESOLUTION,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     report: Report = False,
@@ -99,6 +102,7 @@ def run(
         options = run_options(
             corpus, out_dir, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli, fmt=fmt,
+            story_resolution=story_resolution,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)

@@ -6,11 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from cli.console import out, user_errors
+from cli.console import user_errors
 from cli.options import AsJson, Results
+from cli.render import print_calibration
 
 
 def calibrate(
@@ -22,34 +21,32 @@ def calibrate(
     sweep_from: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Lowest threshold of the sweep.")] = 0.80,
     sweep_to: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Highest threshold of the sweep.")] = 0.96,
     step: Annotated[float, typer.Option(min=0.005, max=0.5, help="Step of the sweep.")] = 0.02,
+    story_resolutions: Annotated[
+        str,
+        typer.Option(help="Comma-separated --story-resolution values to count stories at (no re-embedding)."),
+    ] = "0.2,0.25,0.3,0.35,0.4,0.45,0.5",
     as_json: AsJson = False,
 ) -> None:
-    """Least similar accepted vs most similar rejected pairs, and counts across thresholds (no re-embedding)."""
-    from cluster.calibrate import borderline_pairs, load_manifest_threshold, sweep
+    """Least similar accepted vs most similar rejected pairs, and counts across thresholds and story
+    resolutions (no re-embedding)."""
+    from cluster.calibrate import (
+        borderline_pairs,
+        load_manifest_threshold,
+        parse_resolutions,
+        story_sweep,
+        sweep,
+        threshold_grid,
+    )
 
     with user_errors():
-        if sweep_to < sweep_from:
-            raise ValueError(f"--sweep-to ({sweep_to}) must be >= --sweep-from ({sweep_from})")
+        resolutions = parse_resolutions(story_resolutions)
+        grid = threshold_grid(sweep_from, sweep_to, step)
         t = threshold if threshold is not None else load_manifest_threshold(results)
         near = borderline_pairs(results, t, n)
-        count = int(round((sweep_to - sweep_from) / step)) + 1
-        rows = sweep(results, [round(sweep_from + i * step, 4) for i in range(count)])
+        rows = sweep(results, grid)
+        stories = story_sweep(results, resolutions)
     if as_json:
-        typer.echo(json.dumps({"threshold": t, **near.to_dict(), "sweep": [row.to_dict() for row in rows]}))
+        typer.echo(json.dumps({"threshold": t, **near.to_dict(), "sweep": [row.to_dict() for row in rows],
+                               "story_sweep": [row.to_dict() for row in stories]}))
         return
-    for side, title in ((near.accepted, f"Least similar accepted (cosine ≥ {t})"),
-                        (near.rejected, f"Most similar rejected (cosine < {t})")):
-        table = Table(title=title, title_justify="left", show_lines=True)
-        table.add_column("cosine", justify="right", no_wrap=True)
-        table.add_column("left", ratio=1)
-        table.add_column("right", ratio=1)
-        for pair in side:
-            table.add_row(f"{pair.cosine:.3f}", escape(f"[{pair.id_left}] {pair.text_left}"),
-                          escape(f"[{pair.id_right}] {pair.text_right}"))
-        out.print(table)
-    table = Table(title="Counts across thresholds", title_justify="left")
-    for col in ("threshold", "repeated passages", "copies", "stories"):
-        table.add_column(col, justify="right")
-    for row in rows:
-        table.add_row(f"{row.threshold:.3f}", str(row.repeated_passages), str(row.copies), str(row.stories))
-    out.print(table)
+    print_calibration(t, near, rows, stories)

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cli.console import out, user_errors
+from cli.console import user_errors
 from cli.options import AsJson, NliModel, NoNli, Results, Task
-from cli.render import print_verdict, scores_table
+from cli.render import print_story_scores, print_verdict, scores_table
 
 app = typer.Typer(help="Score stories or pair decisions against gold labels.", no_args_is_help=True)
 
@@ -22,7 +22,8 @@ def stories(
     gold_col: Annotated[str, typer.Option("--gold-col", help="Column of the gold cluster.")] = "story_id",
     as_json: AsJson = False,
 ) -> None:
-    """ARI, AMI, NMI, V-measure, pairwise and B-cubed P/R/F1, and the worst merged and split clusters."""
+    """ARI, AMI, NMI, V-measure, pairwise and B-cubed P/R/F1, the purity of the largest predicted stories,
+    and the worst merged and split clusters."""
     from cluster.evaluate import evaluate_stories
 
     with user_errors():
@@ -30,39 +31,7 @@ def stories(
     if as_json:
         typer.echo(json.dumps(report, default=str))
         return
-    scores_table(
-        "Stories",
-        report,
-        [
-            "ari",
-            "ami",
-            "nmi",
-            "v_measure",
-            "pair_precision",
-            "pair_recall",
-            "pair_f1",
-            "b3_precision",
-            "b3_recall",
-            "b3_f1",
-            "n_pred",
-            "n_gold",
-            "n_evaluated",
-        ],
-    )
-    for title, rows, key in (
-        ("Worst merged (one predicted story, several gold)", report["worst_merged"], "pred_cluster"),
-        ("Worst split (one gold story, several predicted)", report["worst_split"], "gold_cluster"),
-    ):
-        if not rows:
-            continue
-        out.print(f"[bold]{title}[/]")
-        for row in rows:
-            parts = ", ".join(
-                f"{p['label']}×{p['count']}" for p in row.get("gold_clusters", row.get("pred_clusters", []))
-            )
-            out.print(f"  {key} {row[key]} (size {row['size']}): {parts}", markup=False)
-            for t in row["titles"]:
-                out.print(f"    - {t[:100]}", markup=False)
+    print_story_scores(report)
 
 
 @app.command("pairs")

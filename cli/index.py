@@ -11,6 +11,7 @@ import typer
 from cli.console import out, progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
+    DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
     AsJson,
     Corpus,
@@ -25,6 +26,7 @@ from cli.options import (
     PublishedCol,
     Quiet,
     SourceCol,
+    StoryResolution,
     Strict,
     TextCol,
     Threshold,
@@ -56,6 +58,7 @@ def build(
     strict: Strict = False,
     threshold: Threshold = DEFAULT_THRESHOLD,
     min_share: MinShare = DEFAULT_MIN_SHARE,
+    story_resolution: StoryResolution = DEFAULT_STORY_RESOLUTION,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     verbose: Verbose = False,
@@ -69,6 +72,7 @@ def build(
         options = run_options(
             corpus, index, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli,
+            story_resolution=story_resolution,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)
@@ -126,16 +130,14 @@ def find(
 ) -> None:
     """Where else a passage was published: matching passages and their articles, its copies, its story."""
     from cluster import living
+    from cluster.ingest import read_article
 
     setup_logging(verbose)
     with user_errors():
         if (text is None) == (file is None):
             raise ValueError("give the passage as an argument or --file ARTICLE, not both")
         if file is not None:
-            try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ValueError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+            text = read_article(file)
         assert text is not None
         opened = living.LivingIndex(index)
         encoder = living.encoder_for(living.current(index))

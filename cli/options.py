@@ -39,10 +39,21 @@ MinShare = Annotated[
     float,
     typer.Option("--min-share", min=0.01, max=1.0, help="Share of the shorter article found in the other for a copy."),
 ]
-# The CLI's defaults of Settings.passage_threshold and Settings.min_share, written here so `--help` does not
-# import the library (about a second); tests/test_cli.py checks they agree.
+StoryResolution = Annotated[
+    float,
+    typer.Option(
+        "--story-resolution",
+        min=0.01,
+        max=1.0,
+        help="How alike a story's articles must be on average (embedding + shared names, numbers, rare words): "
+        "higher gives more, smaller stories; `newsdedup calibrate` shows story counts across values.",
+    ),
+]
+# The CLI's defaults of Settings.passage_threshold, Settings.min_share and StoryParams.resolution, written here
+# so `--help` does not import the library (about a second); tests/test_cli.py checks they agree.
 DEFAULT_THRESHOLD = 0.92
 DEFAULT_MIN_SHARE = 0.5
+DEFAULT_STORY_RESOLUTION = 0.3
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage to stderr.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 NliModel = Annotated[
@@ -80,6 +91,7 @@ def run_options(
     nli_model: str | None,
     no_nli: bool,
     fmt: str = "parquet",
+    story_resolution: float | None = None,
 ) -> RunOptions:
     """The ``RunOptions`` of `run` and `index build` from their shared command-line options."""
     from cluster.runner import RunOptions
@@ -93,6 +105,7 @@ def run_options(
         strict=strict,
         passage_threshold=threshold,
         min_share=min_share,
+        story_resolution=story_resolution,
         nli_model=nli_model,
         use_nli=not no_nli,
     )

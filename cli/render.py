@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from cli.console import err, out
 
 if TYPE_CHECKING:
+    from cluster.calibrate import Borderline, StorySweepRow, SweepRow
     from cluster.living import Found, IndexInfo, UpdateReport
     from cluster.report import Summary
 
@@ -203,3 +205,76 @@ def _size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GB"
+
+
+def print_calibration(threshold: float, near: Borderline, rows: list[SweepRow], stories: list[StorySweepRow]) -> None:
+    """`calibrate`: the pairs nearest the threshold, then counts across thresholds and story resolutions."""
+    for side, title in ((near.accepted, f"Least similar accepted (cosine ≥ {threshold})"),
+                        (near.rejected, f"Most similar rejected (cosine < {threshold})")):
+        table = Table(title=title, title_justify="left", show_lines=True)
+        table.add_column("cosine", justify="right", no_wrap=True)
+        table.add_column("left", ratio=1)
+        table.add_column("right", ratio=1)
+        for pair in side:
+            table.add_row(f"{pair.cosine:.3f}", escape(f"[{pair.id_left}] {pair.text_left}"),
+                          escape(f"[{pair.id_right}] {pair.text_right}"))
+        out.print(table)
+    table = Table(title="Counts across thresholds", title_justify="left")
+    for col in ("threshold", "repeated passages", "copies", "stories"):
+        table.add_column(col, justify="right")
+    for row in rows:
+        table.add_row(f"{row.threshold:.3f}", str(row.repeated_passages), str(row.copies), str(row.stories))
+    out.print(table)
+    table = Table(title="Stories across --story-resolution (the run's marked *)", title_justify="left")
+    for col in ("resolution", "stories", "largest story", "single-article stories"):
+        table.add_column(col, justify="right")
+    for s in stories:
+        table.add_row(f"{s.resolution:.3f}{' *' if s.is_run else ''}", str(s.stories), str(s.largest),
+                      str(s.single_article))
+    out.print(table)
+
+
+def print_story_scores(report: dict[str, Any]) -> None:
+    """`eval stories`: the scores, the purity of the largest predicted stories, the worst merges and splits."""
+    scores_table(
+        "Stories",
+        report,
+        [
+            "ari",
+            "ami",
+            "nmi",
+            "v_measure",
+            "pair_precision",
+            "pair_recall",
+            "pair_f1",
+            "b3_precision",
+            "b3_recall",
+            "b3_f1",
+            "n_pred",
+            "n_gold",
+            "n_evaluated",
+        ],
+    )
+    if report["largest"]:
+        out.print("[bold]Largest predicted stories (purity = share of their commonest gold story)[/]")
+        for row in report["largest"]:
+            parts = ", ".join(f"{p['label']}×{p['count']}" for p in row["gold_clusters"])
+            out.print(
+                f"  story {row['pred_cluster']} (size {row['size']}): purity {row['purity']:.2f}, "
+                f"{row['n_gold']} gold stories: {parts} — {(row['title'] or '')[:80]}",
+                markup=False,
+            )
+    for title, rows, key in (
+        ("Worst merged (one predicted story, several gold)", report["worst_merged"], "pred_cluster"),
+        ("Worst split (one gold story, several predicted)", report["worst_split"], "gold_cluster"),
+    ):
+        if not rows:
+            continue
+        out.print(f"[bold]{title}[/]")
+        for row in rows:
+            parts = ", ".join(
+                f"{p['label']}×{p['count']}" for p in row.get("gold_clusters", row.get("pred_clusters", []))
+            )
+            out.print(f"  {key} {row[key]} (size {row['size']}): {parts}", markup=False)
+            for t in row["titles"]:
+                out.print(f"    - {t[:100]}", markup=False)

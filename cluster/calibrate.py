@@ -1,7 +1,8 @@
 """Help choosing a threshold: the matches nearest it, and what counts do across thresholds — no re-embedding.
 
 A results folder keeps its paragraphs (with content hashes) and the embedding cache, so the vectors come
-back from the cache and only the stages after embedding run again for each threshold.
+back from the cache and only the stages after embedding run again for each threshold. Stories across
+``--story-resolution`` values reuse one story graph and one run of average linkage (:func:`story_sweep`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cluster.ingest import parse_date
 from cluster.pipeline import Settings, find_neighbours, group
 from cluster.schemas import DOCUMENTS
 from cluster.store import EmbeddingCache, cache_path, manifest_model, read_manifest, read_table, settings_from_dict
+from cluster.stories import build_stories, cut_merges, event_graph, linkage_merges
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,74 @@ def sweep(results: Path, thresholds: Sequence[float]) -> list[SweepRow]:
                 stories=result.stats["stories"],
             )
         )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class StorySweepRow:
+    """Stories at one ``--story-resolution``."""
+
+    resolution: float
+    stories: int
+    largest: int  # articles in the largest story
+    single_article: int  # stories of one article
+    is_run: bool  # the resolution the run used
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def threshold_grid(start: float, stop: float, step: float) -> list[float]:
+    """``start``, ``start + step``, … up to ``stop`` (inclusive, rounded to 4 places): a sweep's thresholds."""
+    if stop < start:
+        raise ValueError(f"the sweep must end ({stop}) at or above where it starts ({start})")
+    if step <= 0:
+        raise ValueError(f"the sweep's step must be > 0, got {step}")
+    count = int(round((stop - start) / step)) + 1
+    return [round(start + i * step, 4) for i in range(count)]
+
+
+def parse_resolutions(text: str) -> list[float]:
+    """Comma-separated story resolutions ("0.2,0.3") as numbers; a bad list is a ``ValueError`` naming it."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"story resolutions must be numbers separated by commas, got '{text}'") from None
+    if not values:
+        raise ValueError("give at least one story resolution")
+    return values
+
+
+def story_sweep(results: Path, resolutions: Sequence[float]) -> list[StorySweepRow]:
+    """Stories at each ``--story-resolution``: how many, the largest, and how many articles stand alone.
+
+    The story graph is built once and average linkage runs once down to the lowest resolution; each
+    resolution is a cut of its merges (the Leiden qualities, when a run used one, run once per value)."""
+    if not resolutions:
+        raise ValueError("give at least one story resolution")
+    if any(not 0.0 < r <= 1.0 for r in resolutions):
+        raise ValueError("story resolutions must be in (0, 1]")
+    documents, paragraphs, vectors, settings = load_run(results)
+    params = settings.stories
+    # the passages the stories see, as the run grouped them (the story stage itself reruns below per value)
+    grouped = group(documents, paragraphs, vectors, find_neighbours(vectors, settings), settings).paragraphs
+    paras = grouped.with_columns(pl.col("text_id").alias("vec_row"))
+    n_docs = documents.height
+    labels_at: dict[float, np.ndarray] = {}
+    if params.quality == "average":
+        merges = linkage_merges(n_docs, event_graph(vectors, paras, n_docs, params), min(resolutions))
+        for r in resolutions:
+            labels_at[r] = cut_merges(n_docs, merges, r)
+    else:
+        for r in resolutions:
+            labels_at[r] = build_stories(vectors, paras, n_docs, replace(params, resolution=r))
+    rows = []
+    for r in sorted(resolutions):
+        sizes = np.bincount(labels_at[r]) if labels_at[r].size else np.zeros(0, dtype=np.int64)
+        rows.append(StorySweepRow(
+            resolution=r, stories=int(sizes.size), largest=int(sizes.max()) if sizes.size else 0,
+            single_article=int((sizes == 1).sum()), is_run=bool(abs(r - params.resolution) < 1e-9),
+        ))
     return rows
 
 

@@ -14,7 +14,7 @@ from cluster.contradictions import NLIScorer, contradiction_scores
 from cluster.embed import Encoder, encode_in_order
 from cluster.errors import InputError, Problem
 from cluster.exact import text_hash
-from cluster.metrics import binary_scores, cluster_scores, pair_scores, worst_clusters
+from cluster.metrics import binary_scores, cluster_scores, largest_clusters, pair_scores, worst_clusters
 from cluster.store import read_table
 
 
@@ -78,8 +78,11 @@ def _read_jsonl_labels(path: Path) -> pl.DataFrame:
     return frame.with_columns(pl.Series("_line", lines, dtype=pl.UInt32))
 
 
-def evaluate_stories(results: Path, gold_path: Path, gold_col: str = "story_id", n_worst: int = 3) -> dict[str, Any]:
-    """Scores of the ``story_id`` of a results folder against a gold partition, joined on ``id``."""
+def evaluate_stories(
+    results: Path, gold_path: Path, gold_col: str = "story_id", n_worst: int = 3, n_largest: int = 5
+) -> dict[str, Any]:
+    """Scores of the ``story_id`` of a results folder against a gold partition, joined on ``id``; the worst
+    merged and split stories, and the purity of the ``n_largest`` largest predicted stories (with a title)."""
     documents = read_table(results, "documents")
     gold = read_labels(gold_path, ["id", gold_col]).select(
         pl.col("id").cast(pl.String), pl.col(gold_col).cast(pl.String).alias("_gold")
@@ -91,8 +94,13 @@ def evaluate_stories(results: Path, gold_path: Path, gold_col: str = "story_id",
     worst = worst_clusters(
         joined["_gold"].to_numpy(), joined["story_id"].to_numpy(), joined["title"].fill_null("").to_numpy(), n_worst
     )
+    largest = largest_clusters(joined["_gold"].to_numpy(), joined["story_id"].to_numpy(), n_largest)
+    title_of = dict(joined.group_by("story_id", maintain_order=True).agg(pl.col("title").first()).iter_rows())
+    for row in largest:
+        row["title"] = title_of.get(row["pred_cluster"])
     return {
         **scores,
+        "largest": largest,
         "n_evaluated": joined.height,
         "n_unlabelled": documents.height - joined.height,
         "worst_merged": worst["merged"],

@@ -350,3 +350,30 @@ def worst_clusters(
             }
         )
     return {"merged": merged, "split": split}
+
+
+def largest_clusters(gold: Any, pred: Any, n: int = 5, per_cluster: int = 3) -> list[dict[str, Any]]:
+    """The ``n`` largest predicted clusters (ties: first label first) with their purity: the share of their
+    members in their commonest gold cluster. Each row: ``pred_cluster``, ``size``, ``purity``, ``n_gold``
+    (gold clusters it touches) and its largest ``per_cluster`` gold parts ({label, count}). A giant cluster
+    of low purity is the failure a topic-level clustering shows; ARI averages it away."""
+    gold_arr, pred_arr = _paired(gold, pred, ("gold", "pred"))
+    if n < 1 or per_cluster < 1:
+        raise ValueError("n and per_cluster must be at least 1")
+    gold_values = np.unique(gold_arr)
+    pred_values, pred_codes = np.unique(pred_arr, return_inverse=True)
+    by_pred = sparse.csr_matrix(contingency_matrix(gold_arr, pred_arr, sparse=True)).T.tocsr()
+    sizes = np.bincount(pred_codes)
+    rows = []
+    for code in np.lexsort((np.arange(sizes.size), -sizes))[:n]:
+        parts = _composition(by_pred, int(code), gold_values, per_cluster)
+        rows.append(
+            {
+                "pred_cluster": _python(pred_values[code]),
+                "size": int(sizes[code]),
+                "purity": parts[0]["count"] / int(sizes[code]),
+                "n_gold": int(by_pred.indptr[code + 1] - by_pred.indptr[code]),
+                "gold_clusters": parts,
+            }
+        )
+    return rows

@@ -1,7 +1,7 @@
 """The whole pipeline, as a table of contents.
 
 documents ─split─▶ paragraphs ─flag─▶ boilerplate ─hash─▶ distinct texts ─embed─▶ vectors
-vectors ─index─▶ neighbour pairs ─star─▶ passages ─share─▶ copies ─Leiden─▶ stories
+vectors ─index─▶ neighbour pairs ─star─▶ passages ─share─▶ copies ─event evidence + average linkage─▶ stories
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ class RunOptions:
     strict: bool = False
     passage_threshold: float = _DEFAULTS.passage_threshold
     min_share: float = _DEFAULTS.min_share
+    story_resolution: float | None = None  # None: the settings' (StoryParams.resolution)
     use_cache: bool = True
     nli_model: str | None = None  # a folder or a name; None: the shipped model (an error if it is missing)
     use_nli: bool = True
@@ -35,6 +36,8 @@ class RunOptions:
 
     def resolved_settings(self) -> Settings:
         base = self.settings or Settings()
+        if self.story_resolution is not None:
+            base = replace(base, stories=replace(base.stories, resolution=self.story_resolution))
         return replace(
             base,
             passage_threshold=self.passage_threshold,

@@ -80,3 +80,20 @@ def test_calibrate_needs_a_finished_run(tmp_path) -> None:
     result = CliRunner().invoke(app, ["calibrate", str(tmp_path)])
     assert result.exit_code == 1
     assert "has no manifest.json" in result.output
+
+
+def test_calibrate_counts_stories_across_resolutions_without_embedding(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "out"
+    run_corpus(RunOptions(paths=[corpus(tmp_path)], out=out), encoder=AxisEncoder())
+    monkeypatch.setattr("cluster.embed.load_encoder", lambda *a, **k: (_ for _ in ()).throw(AssertionError("embedded")))
+    result = CliRunner().invoke(app, ["calibrate", str(out), "--json", "--story-resolutions", "0.05,0.3,0.99"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["story_sweep"]
+    assert [r["resolution"] for r in rows] == [0.05, 0.3, 0.99]
+    assert [r["is_run"] for r in rows] == [False, True, False]
+    counts = [r["stories"] for r in rows]
+    # "wire" and "near" share every passage: one story up to a high resolution; more stories as it rises
+    assert counts == sorted(counts) and counts[0] <= 2 and counts[-1] == 3
+    assert (rows[-1]["largest"], rows[-1]["single_article"]) == (1, 3)
+    bad = CliRunner().invoke(app, ["calibrate", str(out), "--story-resolutions", "0.2,high"])
+    assert bad.exit_code == 1 and "story resolutions must be numbers separated by commas" in bad.output

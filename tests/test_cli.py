@@ -108,11 +108,14 @@ def test_every_command_and_option_has_help(runner: CliRunner) -> None:
 
 
 def test_cli_defaults_are_the_library_defaults() -> None:
-    from cli.options import DEFAULT_MIN_SHARE, DEFAULT_THRESHOLD
+    from cli.options import DEFAULT_MIN_SHARE, DEFAULT_STORY_RESOLUTION, DEFAULT_THRESHOLD
     from cluster.pipeline import Settings
     from cluster.runner import RunOptions
 
     assert (Settings().passage_threshold, Settings().min_share) == (DEFAULT_THRESHOLD, DEFAULT_MIN_SHARE)
+    assert Settings().stories.resolution == DEFAULT_STORY_RESOLUTION
+    tuned = RunOptions(paths=[], out=Path("x"), story_resolution=0.5).resolved_settings()
+    assert tuned.stories.resolution == 0.5 and RunOptions(paths=[], out=Path("x")).resolved_settings() == Settings()
     options = RunOptions(paths=[], out=Path("x"))
     assert (options.passage_threshold, options.min_share) == (DEFAULT_THRESHOLD, DEFAULT_MIN_SHARE)
 
@@ -407,3 +410,19 @@ def test_run_on_compressed_legacy_and_foreign_input(
     strict = runner.invoke(app, ["run", str(corpus), "-o", str(tmp_path / "strict"), "--strict"])
     assert strict.exit_code == 1
     assert strict.stderr == f"Error: {corpus / 'cafe.txt'}:1: invalid UTF-8 at byte 6\n"
+
+
+def test_eval_stories_shows_the_purity_of_the_largest_stories(runner: CliRunner, tmp_path: Path) -> None:
+    corpus = _jsonl(tmp_path / "in.jsonl", ARTICLES)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(corpus), "-o", str(out), "--no-nli", "-q"]).exit_code == 0
+    # a and b carry the same wire paragraph: one story; gold says they are two
+    gold = _jsonl(tmp_path / "gold.jsonl", [{"id": "a", "story_id": "x"}, {"id": "b", "story_id": "y"},
+                                           {"id": "c", "story_id": "z"}])
+    result = runner.invoke(app, ["eval", "stories", str(out), "--gold", str(gold), "--json"])
+    assert result.exit_code == 0, result.output
+    largest = json.loads(result.output)["largest"]
+    assert [(r["size"], r["purity"], r["n_gold"]) for r in largest] == [(2, 0.5, 2), (1, 1.0, 1)]
+    assert largest[0]["title"].startswith("Storm Ava")
+    shown = runner.invoke(app, ["eval", "stories", str(out), "--gold", str(gold)])
+    assert shown.exit_code == 0 and "Largest predicted stories" in shown.output and "purity 0.50" in shown.output

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from cluster.errors import EmptyCorpusError, InputError, Problem
-from cluster.ingest import Columns, parse_date, read_corpus
+from cluster.ingest import Columns, parse_date, read_article, read_corpus
 from cluster.schemas import DOCUMENTS
 
 
@@ -511,3 +511,17 @@ def test_unsupported_extension_named_directly_is_an_input_error(tmp_path: Path, 
         f"{path}: unsupported format '{suffix}' (use .csv, .htm, .html, .jsonl, .md, .ndjson, .parquet, .txt, "
         ".arc, .arc.gz, .warc, .warc.gz; all but the archives may be compressed: .gz, .bz2, .xz, .zst)"
     )
+
+
+def test_read_article_reads_one_article_file_as_a_corpus_would(tmp_path: Path) -> None:
+    latin = tmp_path / "cafe.txt"
+    latin.write_bytes("Le caf\xe9 du port rouvre ses portes apr\xe8s les travaux.".encode("latin-1"))
+    assert read_article(latin) == "Le café du port rouvre ses portes après les travaux."
+    page = Path("seeds/html/dailyglobe-quake.html")
+    assert "earthquake" in read_article(page).lower()
+    table = tmp_path / "a.jsonl"
+    table.write_text('{"text": "x"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="a.jsonl: one article is read from"):
+        read_article(table)
+    with pytest.raises(InputError, match="missing.txt: cannot read"):
+        read_article(tmp_path / "missing.txt")

@@ -341,3 +341,24 @@ def test_an_index_built_before_documents_had_a_language_takes_new_articles(
     documents = living.current(tmp_path / "idx").table("documents")
     assert documents.height == sum(1 for _ in a.open()) + sum(1 for _ in b.open())
     assert documents["language"].null_count() < documents.height  # old and new articles both detected
+
+
+def test_cli_dedup_from_an_index_keeps_what_its_exported_tables_keep(
+    tmp_path: Path, halves: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, _ = halves
+    monkeypatch.setattr(cluster.living.update, "load_encoder", lambda model=None, *args, **kw: WordEncoder())
+    runner, index = CliRunner(), str(tmp_path / "news.idx")
+    assert runner.invoke(app, ["index", "build", str(a), "--index", index, "--no-nli"]).exit_code == 0
+    assert runner.invoke(app, ["index", "add", str(b), "--index", index]).exit_code == 0
+    from_index = runner.invoke(app, ["dedup", "--index", index, "--out", str(tmp_path / "i.jsonl"),
+                                     "--removed", str(tmp_path / "i-removed.jsonl")])
+    assert from_index.exit_code == 0, from_index.output
+    assert runner.invoke(app, ["export", "--index", index, "--out", str(tmp_path / "res")]).exit_code == 0
+    from_results = runner.invoke(app, ["dedup", "--results", str(tmp_path / "res"), "--out", str(tmp_path / "r.jsonl")])
+    assert from_results.exit_code == 0, from_results.output
+    assert (tmp_path / "i.jsonl").read_bytes() == (tmp_path / "r.jsonl").read_bytes()
+    kept = [json.loads(x)["id"] for x in (tmp_path / "i.jsonl").read_text(encoding="utf-8").splitlines()]
+    removed = [json.loads(x) for x in (tmp_path / "i-removed.jsonl").read_text(encoding="utf-8").splitlines()]
+    copies = [r for r in removed if r["reason"] == "copy"]
+    assert copies and all(r["duplicate_of"] in kept for r in copies)  # the test has teeth: copies were dropped

@@ -243,3 +243,17 @@ def test_worst_clusters_is_empty_for_a_perfect_clustering_and_checks_titles() ->
     assert worst_clusters([0, 0, 1], [5, 5, 6], ["x", "y", "z"]) == {"merged": [], "split": []}
     with pytest.raises(ValueError, match="titles"):
         worst_clusters([0, 0, 1], [5, 5, 6], ["x", "y"])
+
+
+def test_largest_clusters_give_purity_of_the_biggest_predicted_clusters() -> None:
+    from cluster.metrics import largest_clusters
+
+    gold = ["a", "a", "a", "b", "c", "c", "d"]
+    pred = [1, 1, 1, 1, 2, 2, 3]
+    rows = largest_clusters(gold, pred, n=2)
+    assert [r["pred_cluster"] for r in rows] == [1, 2]
+    assert rows[0]["size"] == 4 and rows[0]["purity"] == 0.75 and rows[0]["n_gold"] == 2
+    assert rows[0]["gold_clusters"] == [{"label": "a", "count": 3}, {"label": "b", "count": 1}]
+    assert rows[1]["purity"] == 1.0 and rows[1]["n_gold"] == 1
+    with pytest.raises(ValueError, match="at least 1"):
+        largest_clusters(gold, pred, n=0)

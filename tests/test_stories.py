@@ -9,10 +9,16 @@ import pytest
 from cluster.stories import (
     StoryParams,
     article_fingerprints,
+    article_texts,
     article_vectors,
+    average_linkage,
     build_stories,
     build_stories_kept,
     cluster_stories,
+    cut_merges,
+    lexical_scores,
+    lexical_vectors,
+    linkage_merges,
     paragraph_match,
     passage_edges,
     story_edges,
@@ -278,11 +284,14 @@ def with_keys(paras: pl.DataFrame, vectors: np.ndarray) -> pl.DataFrame:
     return paras.with_columns(pl.Series("hash", keys), pl.lit(0, dtype=pl.Int64).alias("position"))
 
 
-def test_build_stories_kept_with_nothing_kept_is_build_stories() -> None:
+LEIDEN = StoryParams(k=15, threshold=0.5, passage_weight=0.5, quality="modularity", resolution=1.0)
+
+
+def test_build_stories_kept_with_nothing_kept_is_build_stories() -> None:  # the Leiden method: scores kept
     vectors = groups(4, 6, noise=0.4, seed=3)
     paras = with_keys(one_para_per_doc(24), vectors)
-    labels, work = build_stories_kept(vectors, paras, 24)
-    np.testing.assert_array_equal(labels, build_stories(vectors, paras, 24))
+    labels, work = build_stories_kept(vectors, paras, 24, LEIDEN)
+    np.testing.assert_array_equal(labels, build_stories(vectors, paras, 24, LEIDEN))
     assert len(work.fingerprints) == 24 and work.doc_vectors.shape == (24, 16)
     assert work.rescored == work.scores.height > 0
 
@@ -290,12 +299,12 @@ def test_build_stories_kept_with_nothing_kept_is_build_stories() -> None:
 def test_kept_work_rescored_only_for_changed_articles_gives_the_same_stories() -> None:
     vectors = groups(4, 6, noise=0.3, seed=5)
     paras = with_keys(one_para_per_doc(24), vectors)
-    _, kept = build_stories_kept(vectors[:20], paras.filter(pl.col("doc_id") < 20), 20)
+    _, kept = build_stories_kept(vectors[:20], paras.filter(pl.col("doc_id") < 20), 20, LEIDEN)
     changed = vectors.copy()
     changed[3] = groups(4, 6, noise=0.3, seed=9)[20]  # article 3 rewritten: now in another story
     paras = with_keys(one_para_per_doc(24), changed)
-    labels, work = build_stories_kept(changed, paras, 24, kept=kept)
-    fresh, fresh_work = build_stories_kept(changed, paras, 24)
+    labels, work = build_stories_kept(changed, paras, 24, LEIDEN, kept=kept)
+    fresh, fresh_work = build_stories_kept(changed, paras, 24, LEIDEN)
     np.testing.assert_array_equal(labels, fresh)
     np.testing.assert_array_equal(work.doc_vectors, fresh_work.doc_vectors)
     assert work.scores.select("doc_a", "doc_b").equals(fresh_work.scores.select("doc_a", "doc_b"))
@@ -303,3 +312,137 @@ def test_kept_work_rescored_only_for_changed_articles_gives_the_same_stories() -
     np.testing.assert_allclose(work.scores["score"].to_numpy(), fresh_work.scores["score"].to_numpy(), atol=1e-6)
     assert 0 < work.rescored < fresh_work.rescored  # only pairs with article 3 or a new one are scored again
     assert article_fingerprints(paras, 24)[:3] == kept.fingerprints[:3] and work.fingerprints[3] != kept.fingerprints[3]
+
+
+def test_kept_lead_vectors_give_the_default_method_s_stories() -> None:
+    vectors = groups(4, 6, noise=0.3, seed=5)
+    texts = [f"story{i // 6} event{i // 6} place{i // 6} number {i // 6 * 7} shared words here" for i in range(24)]
+    paras = with_keys(one_para_per_doc(24), vectors).with_columns(text=pl.Series(texts))
+    _, kept = build_stories_kept(vectors[:20], paras.filter(pl.col("doc_id") < 20), 20)
+    labels, work = build_stories_kept(vectors, paras, 24, kept=kept)
+    np.testing.assert_array_equal(labels, build_stories(vectors, paras, 24))
+    assert work.rescored == 4  # only the new articles' lead vectors were computed
+    assert len(set(labels.tolist())) == 4
+
+
+# ------------------------------------------------------------ one story = one event (lexical evidence)
+def with_texts(texts: list[str]) -> pl.DataFrame:
+    """One paragraph per doc, vector row i, its own passage, with the given text."""
+    return one_para_per_doc(len(texts)).with_columns(
+        text=pl.Series(texts), n_chars=pl.Series([len(t) for t in texts], dtype=pl.Int64)
+    )
+
+
+def topical(n_a: int, n_b: int, between: float = 0.9, seed: int = 4) -> np.ndarray:
+    """Two groups of vectors whose centres have cosine ``between``: one topic, as the model sees it."""
+    rng = np.random.default_rng(seed)
+    d = 16
+    c_a = np.eye(d)[0]
+    c_b = between * c_a + np.sqrt(1 - between**2) * np.eye(d)[1]
+    rows = [c_a] * n_a + [c_b] * n_b
+    return unit(np.asarray(rows) + 0.02 * rng.standard_normal((n_a + n_b, d)))
+
+
+WATCH = [
+    "Apple unveiled the Apple Watch at the Flint Center in Cupertino on September 9; Tim Cook said it costs $349.",
+    "At the Flint Center, Tim Cook showed the Apple Watch, priced from $349, on September 9 in Cupertino.",
+    "Cupertino, September 9: the Apple Watch starts at $349, Tim Cook told the Flint Center crowd.",
+    "Tim Cook's Apple Watch, unveiled in Cupertino's Flint Center on September 9, will sell for $349.",
+]
+BEND = [
+    "Apple says only nine customers complained that the iPhone 6 Plus bends; Bendgate videos drew 53 million views.",
+    "Bendgate: nine customers reported a bent iPhone 6 Plus, Apple said, after YouTube videos with 53 million views.",
+    "Apple insists the iPhone 6 Plus rarely bends: nine complaints, despite 53 million Bendgate views on YouTube.",
+    "After 53 million YouTube views of Bendgate, Apple said nine iPhone 6 Plus owners had complained of bending.",
+]
+
+
+def test_two_events_of_one_topic_stay_two_stories() -> None:
+    # the model finds all eight alike (cosine ~0.9 across events): their names and numbers differ
+    vectors = topical(4, 4)
+    assert float((vectors[:4] @ vectors[4:].T).min()) > 0.85
+    labels = build_stories(vectors, with_texts(WATCH + BEND), 8)
+    np.testing.assert_array_equal(labels, [0, 0, 0, 0, 1, 1, 1, 1])
+    # on the embedding alone (no texts to weigh) they would be one story
+    np.testing.assert_array_equal(build_stories(vectors, one_para_per_doc(8), 8), [0] * 8)
+
+
+def test_one_wire_story_in_five_outlets_stays_one_story() -> None:
+    wire = (
+        "The Nicaraguan government said a meteorite left a 12-metre crater near Managua airport on Saturday night, "
+        "and scientists from the Geophysical Institute are studying rock samples."
+    )
+    outlets = ["Reuters", "BBC News", "The Guardian", "Daily Mail", "CNN"]
+    texts = [f"{wire} Reported by {o}." for o in outlets]
+    vectors = unit(np.ones((5, 8)) + 0.05 * np.random.default_rng(2).standard_normal((5, 8)))
+    np.testing.assert_array_equal(build_stories(vectors, with_texts(texts), 5), [0] * 5)
+
+
+def test_texts_the_model_cannot_read_are_not_joined_on_cosine_alone() -> None:
+    # six unrelated articles in a language the model does not know: it embeds them alike (cosine > 0.95), and
+    # they share only function words
+    topics = [
+        "alcalde Ourense presupuesto carreteras",
+        "Benfica campeonato Lisboa estádio",
+        "Bundestag Haushalt Rentenreform Koalition",
+        "sequía Andalucía embalses agricultores",
+        "eleições Brasília candidato debate",
+        "Hochwasser Dresden Elbe Feuerwehr",
+    ]
+    texts = [f"{t} para los que con una sobre der die und das para como pero está {t.split()[0]}" for t in topics]
+    vectors = unit(np.ones((6, 8)) + 0.03 * np.random.default_rng(5).standard_normal((6, 8)))
+    assert float((vectors @ vectors.T).min()) > 0.95
+    np.testing.assert_array_equal(build_stories(vectors, with_texts(texts), 6), np.arange(6))
+
+
+def test_average_linkage_does_not_chain() -> None:
+    # 0-1 and 2-3 are tight pairs; one strong bridge 1~2 is not enough for the pairs to be one story
+    edges = pl.DataFrame(
+        {"doc_a": [0, 1, 2], "doc_b": [1, 2, 3], "weight": [0.9, 0.8, 0.9]},
+        schema={"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64},
+    )
+    np.testing.assert_array_equal(average_linkage(4, edges, resolution=0.5), [0, 0, 1, 1])
+    # mean over the 4 cross pairs is 0.8 / 4 = 0.2: joined only at a resolution at or below it
+    np.testing.assert_array_equal(average_linkage(4, edges, resolution=0.2), [0, 0, 0, 0])
+    merges = linkage_merges(4, edges, 0.1)
+    assert [round(m[2], 3) for m in merges] == [0.9, 0.9, 0.2]
+    np.testing.assert_array_equal(cut_merges(4, merges, 0.5), [0, 0, 1, 1])
+
+
+def test_average_linkage_bad_arguments() -> None:
+    edges = pl.DataFrame(
+        {"doc_a": [0], "doc_b": [1], "weight": [1.0]},
+        schema={"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64},
+    )
+    with pytest.raises(ValueError, match="resolution must be > 0"):
+        average_linkage(2, edges, resolution=0.0)
+    with pytest.raises(ValueError, match=r"endpoints must lie in \[0, 1\)"):
+        average_linkage(1, edges, resolution=0.5)
+
+
+def test_lexical_scores_ignore_function_words_and_weigh_rare_words() -> None:
+    texts = ["der die und das Hochwasser Dresden", "der die und das Bundestag Haushalt", "Hochwasser in Dresden"]
+    lexical = lexical_vectors(texts)
+    got = lexical_scores(lexical, np.array([0, 0]), np.array([1, 2]))
+    assert got[0] == 0.0 and got[1] > 0.9
+    assert article_texts(one_para_per_doc(2), 2) is None
+
+
+def test_lead_vectors_read_only_the_first_characters() -> None:
+    vectors = unit(np.eye(3))
+    paras = pl.DataFrame(
+        {
+            "doc_id": [0, 0, 0],
+            "vec_row": [0, 1, 2],
+            "is_boilerplate": [False] * 3,
+            "n_chars": [300, 300, 1000],
+            "passage_id": [0, 1, 2],
+            "position": [0, 1, 2],
+        },
+        schema={**SCHEMA, "position": pl.Int64},
+    )
+    # the first 400 characters: 300 of paragraph 0, 100 of paragraph 1, none of paragraph 2
+    lead = article_vectors(vectors, paras, 1, lead_chars=400)[0]
+    np.testing.assert_allclose(lead, unit(np.array([3.0, 1.0, 0.0])), atol=1e-6)
+    with pytest.raises(ValueError, match="lead_chars"):
+        article_vectors(vectors, paras, 1, lead_chars=0)

@@ -35,7 +35,7 @@ from cluster.schemas import DOCUMENTS
 
 __all__ = [
     "ARCHIVES", "COMPRESSIONS", "FORMATS", "ONE_ARTICLE", "TABULAR", "Columns", "Corpus", "list_files",
-    "original_records", "parse_date", "read_corpus",
+    "original_records", "parse_date", "read_article", "read_corpus",
 ]
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,28 @@ def _read_file(file: Path, root: Path, columns: Columns, sink: Sink) -> Iterator
         sink.report(Problem(name, None, f"cannot read: {exc.strerror or exc}"))
     except (pl.exceptions.PolarsError, pl.exceptions.ComputeError) as exc:
         sink.report(Problem(name, None, f"cannot parse {fmt[1:]}: {str(exc).splitlines()[0]}"))
+
+
+def read_article(file: Path | str) -> str:
+    """The text of one article file (.txt, .md, .html, .htm, compressed or not), read as a corpus reads it:
+    decoded by detection when not UTF-8, the main text of a page. Any other file, or one with no text, is an
+    ``InputError`` naming it."""
+    file = Path(file)
+    kind = _kind(file)
+    if kind is None or kind[0] not in ONE_ARTICLE:
+        raise InputError(Problem(str(file), None, f"one article is read from {', '.join(sorted(ONE_ARTICLE))} "
+                                                  "(compressed or not)"))
+
+    def fail(problem: Problem) -> None:
+        raise InputError(problem)
+
+    try:
+        record = read_one_article(file, file.parent, kind[0], kind[1], Sink(fail))
+    except OSError as exc:
+        raise InputError(Problem(str(file), None, f"cannot read: {exc.strerror or exc}")) from None
+    if record is None:
+        raise InputError(Problem(str(file), None, "no article text found"))
+    return record.text
 
 
 def original_records(file: Path | str) -> Iterator[tuple[int | None, dict[str, Any]]]:
