@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser run test lint bench clean
 
 install: $(STAMP)
 
@@ -17,9 +17,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(VENV)/bin/newsdedup run seeds --out results
+	$(VENV)/bin/newsdedup run seeds --out results --report
 
-test: install
+# Headless Chromium for the report's browser tests, from Debian packages (no browser download). Without root
+# the step says so and the browser tests skip with the reason.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver) \
+	  || echo "make browser: apt-get could not install chromium; the browser tests will skip"; \
+	else echo "make browser: not root, chromium and chromium-driver not installed; the browser tests will skip"; fi
+
+test: install browser
 	$(PY) -m pytest -q
 
 lint: install

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import progress_bars, setup_logging, user_errors
+from cli.console import out, progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_STORY_RESOLUTION,
@@ -33,6 +33,7 @@ from cli.options import (
     run_options,
 )
 from cli.render import print_summary
+from cli.report import Report
 from cluster import __version__
 
 app = typer.Typer(
@@ -45,13 +46,14 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from cli import calibrate, dedup, evaluate, index
+    from cli import calibrate, dedup, evaluate, index, report
 
     app.command("dedup")(dedup.dedup)
     app.add_typer(evaluate.app, name="eval")
     app.command("calibrate")(calibrate.calibrate)
     app.command("contradict")(evaluate.contradict)
     index.register(app)
+    app.command("report")(report.report)
 
 
 def _version(value: bool) -> None:
@@ -87,6 +89,7 @@ def run(
     story_resolution: StoryResolution = DEFAULT_STORY_RESOLUTION,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
+    report: Report = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
 ) -> None:
@@ -105,6 +108,13 @@ def run(
             summary = run_corpus(options, progress)
     if not quiet:
         print_summary(summary, out_dir)
+    if report:
+        from cli.report import write
+
+        with user_errors():
+            page = write(out_dir)
+        if not quiet:
+            out.print(f"Report: {page}", markup=False, soft_wrap=True)
 
 
 _register()

@@ -36,6 +36,7 @@ from cli.options import (
     run_options,
 )
 from cli.render import print_found, print_index_info, print_update
+from cli.report import Report
 
 app = typer.Typer(
     help="Keep a corpus as a reusable index: build it once, add new articles as they come.", no_args_is_help=True
@@ -152,6 +153,7 @@ def export(
     index: IndexDir = Path("news.idx"),
     out_dir: OutDir = Path("results"),
     fmt: Format = "parquet",
+    report: Report = False,
 ) -> None:
     """Write the tables `run` writes (documents, paragraphs, passages, pairs, copies, stories) from an index."""
     from cluster import living
@@ -159,6 +161,12 @@ def export(
     with user_errors():
         written = living.export(index, out_dir, fmt)
     out.print(f"{len(written) - 1} tables and manifest.json written to {out_dir}/")
+    if report:
+        from cli.report import write
+
+        with user_errors():
+            page = write(out_dir)
+        out.print(f"Report: {page}", markup=False, soft_wrap=True)
 
 
 def register(parent: typer.Typer) -> None:

@@ -56,6 +56,7 @@ def test_the_wheel_holds_every_module_of_the_library_and_the_cli(wheel: Path) ->
     names = set(zipfile.ZipFile(wheel).namelist())
     sources = {p.relative_to(ROOT).as_posix() for package in ("cluster", "cli") for p in (ROOT / package).rglob("*.py")}
     assert sources - names == set()  # a subpackage missing from pyproject would leave a non-editable install broken
+    assert {"cluster/browse/templates/report.html.j2"} <= names  # the report's template is package data too
 
 
 def test_an_installed_wheel_loads_the_model_and_the_stance_head(wheel: Path, tmp_path: Path) -> None:
