@@ -321,6 +321,30 @@ def stance_features(
     return f, evidence
 
 
+_TERM = re.compile(r"[a-z][a-z']*")
+
+
+def stance_terms(statement: str, focus: list[str], sign: float) -> dict[str, float]:
+    """Word features of a (statement, article) pair for a head with term weights.
+
+    ``b:word``: a word of the article's focus sentences (the lead and the sentences most on-topic with the
+    statement, :func:`candidate_indices`), valued ``sign`` (``head_sign``: -1 when the statement itself
+    refutes) over the square root of the number of distinct words, so "hoax" in the body counts against
+    "X happened" and for "X is a hoax"; ``h:word``: a word of the statement, valued one over the square root
+    of their number. Word pairs (``b:not_true``) are kept beside single words.
+    """
+    out: dict[str, float] = {}
+    for prefix, texts, value in (("b:", focus, sign), ("h:", [statement], 1.0)):
+        keys: set[str] = set()
+        for text in texts:
+            words = _TERM.findall(text.lower().replace("\u2019", "'"))
+            keys.update(prefix + w for w in words)
+            keys.update(f"{prefix}{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+        for key in keys:
+            out[key] = value / math.sqrt(len(keys))
+    return out
+
+
 @dataclass(frozen=True)
 class StanceHead:
     """A logistic head over named features (standardised with ``mean``/``scale``)."""
@@ -331,14 +355,16 @@ class StanceHead:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     threshold: float = 0.5
+    #: Weights of word features (:func:`stance_terms`); empty for a head over named features only.
+    terms: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.features)
         if not (len(self.weights) == len(self.mean) == len(self.scale) == n):
             raise ValueError("features, weights, mean and scale must have the same length")
 
-    def probability(self, features: dict[str, float]) -> float:
-        """P(disagree) for one feature dict."""
+    def probability(self, features: dict[str, float], terms: dict[str, float] | None = None) -> float:
+        """P(disagree) for one feature dict (and its :func:`stance_terms`, used when the head has term weights)."""
         missing = [name for name in self.features if name not in features]
         if missing:
             raise ValueError(f"missing features: {missing}")
@@ -346,10 +372,16 @@ class StanceHead:
             w * (features[n] - m) / (s or 1.0)
             for n, w, m, s in zip(self.features, self.weights, self.mean, self.scale, strict=True)
         )
+        if self.terms and terms:
+            z += sum(self.terms.get(t, 0.0) * v for t, v in terms.items())
+        z = max(-50.0, min(50.0, z))
         return 1.0 / (1.0 + math.exp(-z))
 
     def to_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.__dict__, indent=2) + "\n", encoding="utf-8")
+        raw = dict(self.__dict__)
+        if not self.terms:
+            raw.pop("terms")
+        path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def from_json(cls, path: str | Path | Traversable) -> StanceHead:
@@ -362,8 +394,9 @@ class StanceHead:
                 mean=tuple(float(m) for m in raw["mean"]),
                 scale=tuple(float(s) for s in raw["scale"]),
                 threshold=float(raw.get("threshold", 0.5)),
+                terms={str(t): float(w) for t, w in raw.get("terms", {}).items()},
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path} is not a stance head: {exc}") from exc
 
 
@@ -385,7 +418,10 @@ def score_stance(
     ``story_stats``: :func:`story_refute_stats` of the article's story, when known.
     """
     features, evidence = stance_features(statement, article, nli, story_stats=story_stats)
-    score = head.probability(features) if head is not None else _rule_score(features)
+    terms = None
+    if head is not None and head.terms:
+        terms = stance_terms(statement, [e.sentence for e in evidence], features["head_sign"])
+    score = head.probability(features, terms) if head is not None else _rule_score(features)
     threshold = head.threshold if head is not None else 0.5
     label = "disagree" if score >= threshold else "agree"
     best: Evidence | None = None
