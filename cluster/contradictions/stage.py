@@ -22,6 +22,7 @@ from cluster.contradictions.conflict import Conflict
 from cluster.contradictions.detail import detail_conflicts
 from cluster.contradictions.dispute import article_disputes, pair_dispute
 from cluster.contradictions.nli import NLIScorer, bidirectional_contradiction
+from cluster.contradictions.nonclaims import MAX_POST_CHARS, is_embedded_post
 from cluster.contradictions.sentences import same_topic, split_sentences
 from cluster.contradictions.verdict import PairVerdict, VerdictRule, judge
 from cluster.exact import normalise
@@ -145,6 +146,22 @@ def english_only(candidates: pl.DataFrame, language_of_doc: np.ndarray | None) -
     return candidates.filter(mask), int(len(keep) - sum(keep))
 
 
+def without_embedded_posts(paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """The paragraphs less embedded posts of others (:func:`cluster.contradictions.nonclaims.is_embedded_post`):
+    the signature paragraph ("— Name (@handle) date") and the short paragraph just above it (the post's text)."""
+    if paragraphs.is_empty():
+        return paragraphs
+    ordered = paragraphs.sort("doc_id", "para_id")
+    texts, docs = ordered["text"].to_list(), ordered["doc_id"].to_list()
+    drop = [False] * len(texts)
+    for i, text in enumerate(texts):
+        if text and is_embedded_post(text):
+            drop[i] = True
+            if i > 0 and docs[i - 1] == docs[i] and len(texts[i - 1] or "") <= MAX_POST_CHARS:
+                drop[i - 1] = True
+    return ordered.filter(~pl.Series(drop, dtype=pl.Boolean)) if any(drop) else paragraphs
+
+
 def find_contradictions(
     paragraphs: pl.DataFrame,
     story_of_doc: np.ndarray,
@@ -160,6 +177,7 @@ def find_contradictions(
     paragraph pairs not both in :data:`JUDGED_LANGUAGES` are skipped and counted in ``stats`` (when given)
     as ``contradictions_skipped_language``.
     """
+    paragraphs = without_embedded_posts(paragraphs)
     left, right = story_text_pairs(
         paragraphs, story_of_doc, vectors, params.min_cosine, params.max_story_texts, params.max_paragraph_pairs
     )
