@@ -48,10 +48,14 @@ HEAD_PATH = REPO_ROOT / "cluster" / "contradictions" / "models" / "nli-minilm-in
 SHIPPED_V1 = ("polarity_xor", "ontopic_xor", "hedge_xor", "head_sign")
 DENSE_ALL = tuple(f for f in FEATURES_LEXICON + FEATURES_DETAIL if f != "body_refute_z")  # z = affine of body_refute
 DESIGNS: dict[str, dict] = {
-    "v1_features": {"dense": SHIPPED_V1, "terms": False},
-    "lexicon_all": {"dense": DENSE_ALL, "terms": False},
-    "v1_features+terms": {"dense": SHIPPED_V1, "terms": True},
-    "lexicon_all+terms": {"dense": DENSE_ALL, "terms": True},
+    "v1_features": {"dense": SHIPPED_V1, "terms": False, "discuss": True},
+    "lexicon_all": {"dense": DENSE_ALL, "terms": False, "discuss": True},
+    "v1_features+terms": {"dense": SHIPPED_V1, "terms": True, "discuss": True},
+    "lexicon_all+terms": {"dense": DENSE_ALL, "terms": True, "discuss": True},
+    # the same fitted on agree/disagree pairs only (discuss left out of the fit, still scored in CV)
+    "lexicon_all (no discuss in fit)": {"dense": DENSE_ALL, "terms": False, "discuss": False},
+    "v1_features+terms (no discuss in fit)": {"dense": SHIPPED_V1, "terms": True, "discuss": False},
+    "lexicon_all+terms (no discuss in fit)": {"dense": DENSE_ALL, "terms": True, "discuss": False},
 }
 CS = (0.03, 0.1, 0.3, 1.0)
 
@@ -118,6 +122,8 @@ def matrix(rows: list[dict], dense: tuple[str, ...], vocab: list[str] | None, me
 def fit(rows: list[dict], design: dict, c: float, min_stories: int):  # type: ignore[no-untyped-def]
     from sklearn.linear_model import LogisticRegression
 
+    if not design["discuss"]:
+        rows = [r for r in rows if r["stance"] != "discuss"]
     vocab = vocabulary(rows, min_stories) if design["terms"] else None
     x, mean, scale = matrix(rows, design["dense"], vocab)
     y = np.array([r["stance"] == "disagree" for r in rows], dtype=int)

@@ -267,9 +267,9 @@ def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: Co
                 if normalise(sa) == normalise(sb):
                     continue
                 conflicts = detail_conflicts(sa, sb)
-                if not conflicts:
-                    dispute = pair_dispute(sa, sb)
-                    conflicts = [dispute] if dispute is not None else []
+                dispute = pair_dispute(sa, sb) if not conflicts or conflicts[0].kind in {"negation", "claim"} else None
+                if dispute is not None:  # two sources, one denying: who says what, not what is true
+                    conflicts = [dispute]
                 if conflicts:
                     details[(sa, sb)] = conflicts
                 if nli is not None and same_topic(sa, sb):
