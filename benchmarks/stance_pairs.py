@@ -57,7 +57,7 @@ def main() -> int:
     if folder is None:
         return 0
     try:
-        head = shipped_head()
+        threshold = shipped_head().threshold
     except ModelNotFoundError as exc:
         print(f"SKIP: {exc}")
         return 0
@@ -68,6 +68,7 @@ def main() -> int:
     seconds = time.perf_counter() - start
     figures = {
         "pairs": n,
+        "shipped_threshold": threshold,
         "file": str(args.out),
         "subset": "test half" if args.half else "all dev pairs",
         "at_shipped_threshold": report,
