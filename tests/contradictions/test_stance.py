@@ -19,6 +19,7 @@ from cluster.contradictions import (
     shipped_head,
     split_sentences,
     stance_features,
+    stance_terms,
     statement_polarity,
     statement_refutes,
     statement_refutes_parity,
@@ -164,8 +165,9 @@ def test_shipped_heads_give_known_verdicts(name: str) -> None:
     nli = load_nli() if any(f.startswith("nli_") for f in head.features) else None
 
     def p_disagree(statement: str, article: str) -> float:
-        features, _ = stance_features(statement, article, nli)
-        p = head.probability(features)
+        features, evidence = stance_features(statement, article, nli)
+        terms = stance_terms(statement, [e.sentence for e in evidence], features["head_sign"]) if head.terms else None
+        p = head.probability(features, terms)
         assert 0.0 <= p <= 1.0
         return p
 
@@ -177,9 +179,10 @@ def test_shipped_heads_give_known_verdicts(name: str) -> None:
 
 
 def test_shipped_lexicon_head_without_nli_on_the_hand_made_article() -> None:
-    features, _ = stance_features(HEADLINE, ARTICLE)
+    features, evidence = stance_features(HEADLINE, ARTICLE)
     features |= dict.fromkeys((f for f in shipped_head().features if f.startswith("nli_")), 0.0)
-    assert shipped_head().probability(features) >= shipped_head().threshold  # "... is a hoax and a fake"
+    terms = stance_terms(HEADLINE, [e.sentence for e in evidence], features["head_sign"])
+    assert shipped_head().probability(features, terms) >= shipped_head().threshold  # "... is a hoax and a fake"
 
 
 def _rows(n_stories: int = 6, per_story: int = 20, seed: int = 0) -> list[dict]:
