@@ -1,6 +1,7 @@
 """Fit the shipped stance head ("does this article call the statement false?") on the FNC-1 TRAIN files.
 
     python benchmarks/train_stance.py [--data ../shared/data] [--cache /tmp/stance_cache] [--no-write]
+    python benchmarks/train_stance.py --from-results benchmarks/results/stance_train.json   # refit only
 
 Protocol: designs, C and the threshold are chosen by story-grouped 5-fold cross-validation inside
 ``fnc1_train_stance.jsonl`` only; the chosen design is refitted on all train pairs and written to
@@ -24,6 +25,7 @@ train stories. Logistic regression (scikit-learn), class-weighted.
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import sys
 import time
@@ -203,12 +205,16 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--min-stories", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="do not overwrite the shipped head")
+    parser.add_argument("--from-results", type=Path, help="a results/stance_train.json whose CV choice to refit")
     args = parser.parse_args()
     folder = data_dir(args.data, list(NEEDED))
     if folder is None:
         return 0
     rows = featurise(folder, "fnc1_train_stance.jsonl", "fnc1_train_stories.jsonl", args.cache)
-    cv = cross_validate(rows, args.folds, args.min_stories)
+    if args.from_results is not None:  # refit the design a finished CV run chose, without running CV again
+        cv = json.loads(args.from_results.read_text(encoding="utf-8"))["figures"]["designs"]
+    else:
+        cv = cross_validate(rows, args.folds, args.min_stories)
     chosen = max(cv, key=lambda k: (cv[k]["cv_agree_disagree"]["macro_f1"], -cv[k]["C"]))
     design = DESIGNS[cv[chosen]["design"]]
     model, vocab, mean, scale = fit(rows, design, cv[chosen]["C"], args.min_stories)
