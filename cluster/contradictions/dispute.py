@@ -9,7 +9,7 @@ what. :func:`attributions` finds "SOURCE VERB ..." clauses (verbs in ``words/dis
   denying ("denies", "rejects");
 * across two sentences, of one article or of two (:func:`pair_dispute`): one sentence attributes a claim to
   X, the other has a different source Y deny or reject something about the same thing (at least
-  ``min_shared`` content words in common).
+  ``min_shared`` content words in common), the claim itself not negated (two sources denying one thing agree).
 
 The spans are the two attributions, each with its source ("Russian Federation insists that ...").
 """
@@ -32,6 +32,7 @@ _VERB = re.compile(r"\b(" + "|".join(sorted(_CLAIM | _DENY, key=len, reverse=Tru
 _WORD = re.compile(r"[A-Za-z][A-Za-z.'’\-]*")
 _CLAUSE_STOP = re.compile(r"[,;:()\"“”]")
 _LINK = re.compile(r"[,;]?\s*\b(" + "|".join(sorted(_LINKS)) + r")\b\s*", re.I)
+_NEGATED = re.compile(r"\b(?:not|no|never|nothing|neither|nor)\b|n[’']t\b", re.I)
 MAX_SOURCE_WORDS = 6
 DISPUTE_SCORE = 0.7  # a stated dispute; no model scores it
 
@@ -127,6 +128,8 @@ def pair_dispute(a: str, b: str, min_shared: int = 2) -> Conflict | None:
             for c in claims:
                 if c.source == d.source or c.source in d.source or d.source in c.source:
                     continue
+                if _NEGATED.search(first[c.verb_end : _clause_end(first, c.verb_end)]):
+                    continue  # "X said she was NOT the wife" and "Y denied she is the wife" agree
                 sources = set(c.source.split()) | set(d.source.split())
                 shared = (content_words(first) & content_words(second[d.verb_end :])) - sources
                 if len(shared) < min_shared:

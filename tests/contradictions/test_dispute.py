@@ -75,3 +75,17 @@ def test_disputes_inside_articles_skip_other_languages_and_count_copies() -> Non
     assert table.height == 1
     row = table.row(0, named=True)
     assert (row["kind"], row["id_a"], row["id_b"], row["n_article_pairs"]) == ("dispute", "a", "a", 2)
+
+
+def test_two_sources_denying_the_same_thing_agree() -> None:
+    said_not = "Iraq's Interior Ministry said on Wednesday that the woman was not the wife of the group's leader."
+    denied = "An Iraqi official denied that the woman detained in Lebanon is the wife of the group's leader."
+    assert pair_dispute(said_not, denied) is None
+
+
+def test_an_infinitive_or_a_claim_noun_is_no_denying_source() -> None:
+    quote = (
+        "\u201cAny attempt by you, Obama, to deny Muslims liberty will result in bloodshed,\u201d the militant added."
+    )
+    assert all(a.source not in {"to", "you obama to"} for a in attributions(quote))
+    assert attributions("All these claims contradict those made in earlier talks.") == []
