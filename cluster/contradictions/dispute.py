@@ -9,7 +9,8 @@ what. :func:`attributions` finds "SOURCE VERB ..." clauses (verbs in ``words/dis
   denying ("denies", "rejects");
 * across two sentences, of one article or of two (:func:`pair_dispute`): one sentence attributes a claim to
   X, the other has a different source Y deny or reject something about the same thing (at least
-  ``min_shared`` content words in common), the claim itself not negated (two sources denying one thing agree).
+  ``min_shared`` content words in common); a negated claim only against a denial that refers back to it
+  ("rejected that account"): two sources denying one thing agree.
 
 The spans are the two attributions, each with its source ("Russian Federation insists that ...").
 """
@@ -128,8 +129,8 @@ def pair_dispute(a: str, b: str, min_shared: int = 2) -> Conflict | None:
             for c in claims:
                 if c.source == d.source or c.source in d.source or d.source in c.source:
                     continue
-                if _NEGATED.search(first[c.verb_end : _clause_end(first, c.verb_end)]):
-                    continue  # "X said she was NOT the wife" and "Y denied she is the wife" agree
+                if _NEGATED.search(first[c.verb_end : _clause_end(first, c.verb_end)]) and not _refers_back(second, d):
+                    continue  # "X said she was NOT the wife" and "Y denied that she is the wife" agree
                 sources = set(c.source.split()) | set(d.source.split())
                 shared = (content_words(first) & content_words(second[d.verb_end :])) - sources
                 if len(shared) < min_shared:
@@ -139,6 +140,37 @@ def pair_dispute(a: str, b: str, min_shared: int = 2) -> Conflict | None:
                 pair: tuple[Span, Span] = (span_d, span_c) if flip else (span_c, span_d)
                 return Conflict("dispute", DISPUTE_SCORE, *pair, f"{c.source} says; {d.source} {d.verb}")
     return None
+
+
+_REFERENCE = frozenset(
+    [
+        "account",
+        "claim",
+        "claims",
+        "report",
+        "reports",
+        "allegation",
+        "allegations",
+        "accusation",
+        "accusations",
+        "story",
+        "suggestion",
+        "suggestions",
+        "rumour",
+        "rumours",
+        "rumor",
+        "rumors",
+        "it",
+        "this",
+    ]
+)
+
+
+def _refers_back(sentence: str, denial: Attribution) -> bool:
+    """The denial's object is a reference to the other side's words ("rejected that account", "denied the
+    reports"), not a restated content ("denied that she is the wife"): it refutes whatever was claimed."""
+    following = [w.lower() for w in _WORD.findall(sentence[denial.verb_end :])][:3]
+    return any(w in _REFERENCE for w in following)
 
 
 def article_disputes(sentences: list[str], window: int = 2) -> list[tuple[int, int, Conflict]]:

@@ -89,3 +89,9 @@ def test_an_infinitive_or_a_claim_noun_is_no_denying_source() -> None:
     )
     assert all(a.source not in {"to", "you obama to"} for a in attributions(quote))
     assert attributions("All these claims contradict those made in earlier talks.") == []
+
+
+def test_a_denial_referring_back_to_a_negative_claim_is_a_dispute() -> None:
+    claim = "Ashford said last week that he had not been consulted about the choice of his successor."
+    denial = "The board rejected that account, saying Ashford had been consulted about his successor at every stage."
+    assert pair_dispute(claim, denial) is not None
