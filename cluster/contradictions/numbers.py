@@ -294,7 +294,8 @@ def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
     """Numbers of the same thing that disagree.
 
     On-topic statements compare numbers with the same unit (durations converted to minutes),
-    except counts of different events (``12 died`` vs ``40 injured``). Counts of the same noun
+    except counts of different events (``12 died`` vs ``40 injured``) and a unit given several values in one
+    statement (a list of prices of several models is not one price). Counts of the same noun
     and event (``12 people died`` vs ``40 people were killed``) are compared even when the
     statements share few other words.
     """
@@ -314,6 +315,8 @@ def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
     for group in sorted(groups, key=str):
         va, vb = groups[group]
         event_keyed = isinstance(group, tuple)
+        if not event_keyed and (len({q.value for q in va}) > 1 or len({q.value for q in vb}) > 1):
+            continue  # several values of one unit in a sentence are several things ("$349 ... $500 for steel")
         pairs = [(x, y) for x in va for y in vb if event_keyed or not (x.event and y.event and x.event != y.event)]
         if not pairs or any(abs(x.value - y.value) < 1e-9 for x, y in pairs):
             continue
