@@ -1,7 +1,7 @@
 """Hand audit of the contradictions table: sample flags per kind, score labelled flags, SICK detail F1.
 
     python benchmarks/audit_contradictions.py show RESULTS [--corpus FILE] [--per-group 12] [--seed 0]
-    python benchmarks/audit_contradictions.py sample RESULTS --out audit.csv [--per-group 12]
+    python benchmarks/audit_contradictions.py sample RESULTS --out audit.csv [--per-group 12 | --random 60]
     python benchmarks/audit_contradictions.py score RESULTS [--labels benchmarks/results/contradiction_audit.csv]
     python benchmarks/audit_contradictions.py sick [--data ../shared/data]
 
@@ -68,6 +68,12 @@ def sample(table: pl.DataFrame, per_group: int, seed: int) -> list[dict]:
         members = groups[key]
         out.extend(rng.sample(members, min(per_group, len(members))))
     return out
+
+
+def random_sample(table: pl.DataFrame, n: int, seed: int) -> list[dict]:
+    """``n`` flags drawn uniformly at random (seeded) from the whole table: the precision sample of record."""
+    rows = table.sort("story_id", "sentence_a", "sentence_b").to_dicts()
+    return random.Random(seed).sample(rows, min(n, len(rows)))
 
 
 def describe(row: dict) -> str:
@@ -152,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, help="run the pipeline on this corpus into RESULTS first")
     parser.add_argument("--per-group", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--random", type=int, default=0, help="sample this many flags uniformly instead of per group")
     parser.add_argument("--out", type=Path, help="label sheet to write (sample)")
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -165,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.corpus is not None:
         run_pipeline(args.corpus, args.results)
     table = read_table(args.results)
+    drawn = random_sample(table, args.random, args.seed) if args.random else sample(table, args.per_group, args.seed)
     if args.command == "show":
-        for row in sample(table, args.per_group, args.seed):
+        for row in drawn:
             print(describe(row))
     elif args.command == "sample":
         if args.out is None:
@@ -174,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         with args.out.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
             writer.writeheader()
-            for row in sample(table, args.per_group, args.seed):
+            for row in drawn:
                 writer.writerow({**row, "verdict": "", "reason": "", "labelled_on": "before"})
     else:
         print(score(table, read_labels(args.labels)))

@@ -40,7 +40,10 @@ def pairs(
         Path, typer.Argument(help="Labelled pairs (.jsonl/.csv/.parquet): text1, text2, label (1 = match).")
     ],
     threshold: Annotated[
-        float | None, typer.Option(min=-1.0, max=1.0, help="Fix the decision threshold instead of choosing the best.")
+        float | None,
+        typer.Option(
+            min=-1.0, max=1.0, help="Decision threshold (default: the tool's own); the file's best is shown beside it."
+        ),
     ] = None,
     model: Annotated[str | None, typer.Option(help="Local sentence-transformers folder.")] = None,
     task: Annotated[
@@ -51,7 +54,7 @@ def pairs(
     no_nli: NoNli = False,
     as_json: AsJson = False,
 ) -> None:
-    """Precision, recall, F1 and accuracy of our pair decision, and the best threshold on this file."""
+    """Precision, recall, F1 and accuracy at the tool's threshold; the best threshold on this file beside it."""
     from cluster.embed import load_encoder
     from cluster.evaluate import evaluate_contradictions, evaluate_pairs
     from cluster.runner import choose_nli
@@ -63,6 +66,7 @@ def pairs(
         else:
             report = evaluate_contradictions(path, choose_nli(nli_model, not no_nli), threshold)
             keys.append("macro_f1")
+        keys += ["best_threshold", "best_f1"]
     if as_json:
         typer.echo(json.dumps(report))
         return

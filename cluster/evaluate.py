@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cluster.contradictions import NLIScorer, contradiction_scores
+from cluster.contradictions import ARTICLE_SENTENCES, NLIScorer, contradiction_scores, shipped_head, split_sentences
 from cluster.embed import Encoder, encode_in_order
 from cluster.errors import InputError, Problem
 from cluster.exact import text_hash
 from cluster.metrics import binary_scores, cluster_scores, largest_clusters, pair_scores, worst_clusters
+from cluster.pipeline import Settings
 from cluster.store import read_table
 
 
@@ -120,18 +121,43 @@ def pair_cosines(encoder: Encoder, text1: Sequence[str], text2: Sequence[str]) -
     return np.einsum("ij,ij->i", vectors[keys1], vectors[keys2]).clip(-1.0, 1.0)
 
 
+#: The cosine from which the pipeline calls two passages paraphrases.
+DEFAULT_PAIR_THRESHOLD = Settings().paraphrase_threshold
+
+
+def _scored_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    """P/R/F1/accuracy/macro F1 at ``threshold`` (the figure of record), with the best threshold on this file
+    and its F1 as extra keys (``best_threshold``, ``best_f1``): a threshold chosen on the file it is scored on
+    says nothing about another corpus, so it is never the main figure."""
+    report: dict[str, Any] = dict(pair_scores(labels, scores, threshold))
+    report["macro_f1"] = binary_scores(labels, (scores >= threshold).astype(np.int8))["macro_f1"]
+    if labels.any():
+        best = pair_scores(labels, scores, None)
+        report |= {"best_threshold": best["threshold"], "best_f1": best["f1"]}
+    else:
+        report |= {"best_threshold": None, "best_f1": None}
+    return report
+
+
 def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None) -> dict[str, Any]:
-    """Precision/recall/F1/accuracy of ``cosine >= threshold`` on labelled pairs (text1, text2, label 0/1)."""
+    """Precision/recall/F1/accuracy of ``cosine >= threshold`` on labelled pairs (text1, text2, label 0/1);
+    ``None`` means the tool's default (:data:`DEFAULT_PAIR_THRESHOLD`, where the pipeline says paraphrase)."""
     pairs = read_pairs(path)
     scores = pair_cosines(encoder, pairs["text1"].to_list(), pairs["text2"].to_list())
-    return pair_scores(pairs["label"].cast(pl.Int64).to_numpy(), scores, threshold)
+    labels = pairs["label"].cast(pl.Int64).to_numpy()
+    return _scored_at(labels, scores, DEFAULT_PAIR_THRESHOLD if threshold is None else threshold)
 
 
 def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float | None = None) -> dict[str, Any]:
-    """Scores of our contradiction verdict on labelled pairs (text1, text2, label 1 = contradiction)."""
+    """Scores of our contradiction verdict on labelled pairs (text1, text2, label 1 = contradiction).
+
+    ``threshold`` ``None`` means the tool's own: the shipped stance head's threshold when most texts are
+    articles (judged by the stance head), else 0.5 (the ``contradict`` command's NLI threshold).
+    """
     pairs = read_pairs(path)
     scores = contradiction_scores(pairs.select("text1", "text2").iter_rows(), nli)
     labels = pairs["label"].cast(pl.Int64).to_numpy()
-    report = pair_scores(labels, scores, threshold)
-    report["macro_f1"] = binary_scores(labels, (scores >= report["threshold"]).astype(np.int8))["macro_f1"]
-    return report
+    if threshold is None:
+        articles = sum(len(split_sentences(t)) >= ARTICLE_SENTENCES for t in pairs["text2"].to_list())
+        threshold = shipped_head().threshold if 2 * articles >= pairs.height else 0.5
+    return _scored_at(labels, scores, threshold)

@@ -305,8 +305,10 @@ def run(
     result.stats["embedded"] = computed
     result.stats["embeddings_from_cache"] = vectors.shape[0] - computed
     with clock.stage("contradictions"):
+        languages = result.documents["language"].to_numpy() if "language" in result.documents else None
         result.contradictions = find_contradictions(
-            result.paragraphs, result.documents["story_id"].to_numpy(), vectors, nli, settings.contradictions
+            result.paragraphs, result.documents["story_id"].to_numpy(), vectors, nli, settings.contradictions,
+            languages, result.stats,
         )
     result.stats["contradictions"] = result.contradictions.height
     result.layers = ["detail", "nli"] if nli is not None else ["detail"]

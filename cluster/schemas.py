@@ -133,7 +133,7 @@ CONTRADICTIONS = pl.Schema(
         "para_b": pl.Int64,
         "sentence_a": pl.String,
         "sentence_b": pl.String,
-        "kind": pl.String,  # number | date | negation | entity | claim
+        "kind": pl.String,  # number | date | negation | entity | claim | dispute
         "score": pl.Float64,
         "span_a": pl.String,
         "span_b": pl.String,

@@ -78,3 +78,15 @@ def test_every_planted_contradiction_is_found_with_few_false_flags(results: Path
         )
     )
     assert (extra.group_by("story_id").len()["len"] <= 1).all()
+
+
+def test_disputes_name_who_says_what(results: Path) -> None:
+    found = pl.read_parquet(results / "contradictions.parquet").filter(pl.col("kind") == "dispute")
+    planted = pl.read_csv(ROOT / "tests" / "data" / "seed_contradictions.csv").filter(pl.col("kind") == "dispute")
+    assert found.height == planted.height == 4
+    seed = found.filter(pl.col("id_a") == "000_e22a757215c468e7.txt").row(0, named=True)
+    assert seed["id_b"] == seed["id_a"]  # stated inside one article
+    assert seed["span_a"].startswith("Russian Federation insists that its bombs")
+    assert seed["span_b"] == "the United States says it is targeting the moderate opposition to Assad"
+    manifest = json.loads((results / "manifest.json").read_text())
+    assert manifest["counts"]["contradictions_skipped_language"] == 0

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-ConflictKind = Literal["number", "date", "negation", "entity", "claim"]
-KINDS: tuple[str, ...] = ("number", "date", "negation", "entity", "claim")
+ConflictKind = Literal["number", "date", "negation", "entity", "claim", "dispute"]
+KINDS: tuple[str, ...] = ("number", "date", "negation", "entity", "claim", "dispute")
 
 
 class Span(NamedTuple):

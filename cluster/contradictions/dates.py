@@ -73,6 +73,7 @@ def _date_anchor(text: str, span: Span) -> frozenset[str]:
 
 
 _DATE_LINKS = word_set("date_links")
+_BIRTH = frozenset({"born", "birth", "birthday"})
 
 
 def _speech_date(text: str, span: Span) -> bool:
@@ -135,6 +136,8 @@ def date_conflicts(a: str, b: str) -> list[Conflict]:
             anchor_b = _date_anchor(b, sb) or _opening_anchor(b, sb)
             if anchor_a and anchor_b and not anchor_a & anchor_b:
                 continue
+            if bool(anchor_a & _BIRTH) != bool(anchor_b & _BIRTH):
+                continue  # a birth date is the date of nothing else ("born on August 26" vs "died on Nov 6")
             out.append(Conflict("date", 0.8, sa, sb, f"{kind.replace('_', ' ')} '{sa.text}' vs '{sb.text}'"))
             break
     return out

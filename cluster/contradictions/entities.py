@@ -188,6 +188,13 @@ def same_name(a: str, b: str) -> bool:
     common transliteration variants."""
     wa = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", a)]
     wb = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", b)]
+    if wa and wb and re.sub(r"[^a-z]", "", a.lower()) == re.sub(r"[^a-z]", "", b.lower()):
+        return True  # spacing and hyphens only ("Yo Jong" / "Yo-jong")
+    if wa and wb and len(wa) != len(wb):  # a short form of the longer name ("Met's" / "Metropolitan Police's")
+        short, long_ = (wa, wb) if len(wa) < len(wb) else (wb, wa)
+        head = short[0].lower().rstrip("'’s")
+        if len(short) == 1 and len(head) >= 3 and long_[0].lower().startswith(head):
+            return True
     if not wa or len(wa) != len(wb):
         return False
     for x, y in zip(wa, wb, strict=True):

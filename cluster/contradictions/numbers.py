@@ -294,7 +294,8 @@ def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
     """Numbers of the same thing that disagree.
 
     On-topic statements compare numbers with the same unit (durations converted to minutes),
-    except counts of different events (``12 died`` vs ``40 injured``). Counts of the same noun
+    except counts of different events (``12 died`` vs ``40 injured``) and a unit given several values in one
+    statement (a list of prices of several models is not one price). Counts of the same noun
     and event (``12 people died`` vs ``40 people were killed``) are compared even when the
     statements share few other words.
     """
@@ -314,6 +315,8 @@ def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
     for group in sorted(groups, key=str):
         va, vb = groups[group]
         event_keyed = isinstance(group, tuple)
+        if not event_keyed and (len({q.value for q in va}) > 1 or len({q.value for q in vb}) > 1):
+            continue  # several values of one unit in a sentence are several things ("$349 ... $500 for steel")
         pairs = [(x, y) for x in va for y in vb if event_keyed or not (x.event and y.event and x.event != y.event)]
         if not pairs or any(abs(x.value - y.value) < 1e-9 for x, y in pairs):
             continue
@@ -329,3 +332,26 @@ def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
         label = " ".join(group) if isinstance(group, tuple) else group
         out.append(Conflict("number", score, x.span, y.span, f"'{x.span.text}' vs '{y.span.text}' ({label})"))
     return out
+
+
+_LABEL = re.compile(r"\b([A-Z][a-z]+|[A-Z]{2,})\s+(?:No\.\s*|#)?(\d{1,5})\b(?![.,:/]\d)")
+_NOT_LABEL = word_set("stopwords") | word_set("hedges") | word_set("label_skip")
+
+
+def numbered_things(text: str) -> dict[str, set[str]]:
+    """Labels followed by a number inside a sentence ("Apollo 11", "Flight 17", "Section 230"): the
+    capitalised word (not a month, not a word of ``words/label_skip.txt`` such as "About 40") and its numbers."""
+    out: dict[str, set[str]] = {}
+    for m in _LABEL.finditer(text):
+        word = m.group(1)
+        if word.lower() in _NOT_LABEL or word.lower() in mapping("months"):
+            continue
+        out.setdefault(word.lower(), set()).add(m.group(2))
+    return out
+
+
+def differently_numbered(a: str, b: str) -> bool:
+    """Both statements name a thing by the same label with different numbers ("Flight 17" / "Flight 370",
+    "Apollo 11" / "Apollo 13"): they are about different things, so their details do not conflict."""
+    left, right = numbered_things(a), numbered_things(b)
+    return any(left[k] and right[k] and not (left[k] & right[k]) for k in left.keys() & right.keys())

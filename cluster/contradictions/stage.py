@@ -20,7 +20,9 @@ import polars as pl
 
 from cluster.contradictions.conflict import Conflict
 from cluster.contradictions.detail import detail_conflicts
+from cluster.contradictions.dispute import article_disputes, pair_dispute
 from cluster.contradictions.nli import NLIScorer, bidirectional_contradiction
+from cluster.contradictions.nonclaims import MAX_POST_CHARS, is_embedded_post
 from cluster.contradictions.sentences import same_topic, split_sentences
 from cluster.contradictions.verdict import PairVerdict, VerdictRule, judge
 from cluster.exact import normalise
@@ -110,20 +112,144 @@ def candidate_paragraphs(
     return joined.rename({"story_a": "story_id"}).drop("story_b").sort("para_id_a", "para_id_b")
 
 
+#: The languages our rules (word lists, English patterns) and the shipped English-only NLI model can judge.
+JUDGED_LANGUAGES = frozenset({"en"})
+
+
+def english_only(candidates: pl.DataFrame, language_of_doc: np.ndarray | None) -> tuple[pl.DataFrame, int]:
+    """The candidate paragraph pairs whose two texts are in a judged language, and how many were skipped.
+
+    A document's language (``documents.language`` from ingest) decides; a document without one is judged by
+    the language detected on each of its paragraphs (:func:`cluster.ingest.language.detect_languages`).
+    Why: English negation, number and antonym rules and an English NLI model read German text as noise
+    ("fordert die Bundesregierung auf" vs "fordert die Politik auf" is no contradiction).
+    """
+    if candidates.is_empty():
+        return candidates, 0
+    from cluster.ingest.language import detect_languages
+
+    detected: dict[str, str | None] = {}
+
+    def language(doc_id: int, text: str) -> str | None:
+        known = language_of_doc[doc_id] if language_of_doc is not None and doc_id < len(language_of_doc) else None
+        if known:
+            return str(known)
+        if text not in detected:
+            detected[text] = detect_languages([text])[0]
+        return detected[text]
+
+    keep = [
+        language(da, ta) in JUDGED_LANGUAGES and language(db, tb) in JUDGED_LANGUAGES
+        for da, db, ta, tb in candidates.select("doc_id_a", "doc_id_b", "text_a", "text_b").iter_rows()
+    ]
+    mask = pl.Series(keep, dtype=pl.Boolean)
+    return candidates.filter(mask), int(len(keep) - sum(keep))
+
+
+def without_embedded_posts(paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """The paragraphs less embedded posts of others (:func:`cluster.contradictions.nonclaims.is_embedded_post`):
+    the signature paragraph ("— Name (@handle) date") and the short paragraph just above it (the post's text)."""
+    if paragraphs.is_empty():
+        return paragraphs
+    ordered = paragraphs.sort("doc_id", "para_id")
+    texts, docs = ordered["text"].to_list(), ordered["doc_id"].to_list()
+    drop = [False] * len(texts)
+    for i, text in enumerate(texts):
+        if text and is_embedded_post(text):
+            drop[i] = True
+            if i > 0 and docs[i - 1] == docs[i] and len(texts[i - 1] or "") <= MAX_POST_CHARS:
+                drop[i - 1] = True
+    return ordered.filter(~pl.Series(drop, dtype=pl.Boolean)) if any(drop) else paragraphs
+
+
 def find_contradictions(
     paragraphs: pl.DataFrame,
     story_of_doc: np.ndarray,
     vectors: np.ndarray,
     nli: NLIScorer | None = None,
     params: ContradictionParams = ContradictionParams(),
+    language_of_doc: np.ndarray | None = None,
+    stats: dict[str, int] | None = None,
 ) -> pl.DataFrame:
-    """The contradictions table (schema ``CONTRADICTIONS``), strongest first."""
+    """The contradictions table (schema ``CONTRADICTIONS``), strongest first.
+
+    ``language_of_doc``: each document's language code (None where unknown: detected per paragraph);
+    paragraph pairs not both in :data:`JUDGED_LANGUAGES` are skipped and counted in ``stats`` (when given)
+    as ``contradictions_skipped_language``.
+    """
+    paragraphs = without_embedded_posts(paragraphs)
     left, right = story_text_pairs(
         paragraphs, story_of_doc, vectors, params.min_cosine, params.max_story_texts, params.max_paragraph_pairs
     )
-    candidates = candidate_paragraphs(paragraphs, story_of_doc, left, right)
-    if candidates.is_empty():
+    candidates, skipped = english_only(candidate_paragraphs(paragraphs, story_of_doc, left, right), language_of_doc)
+    inside, skipped_docs = disputes_inside_articles(paragraphs, story_of_doc, language_of_doc, params)
+    if stats is not None:
+        stats["contradictions_skipped_language"] = skipped
+        stats["dispute_articles_skipped_language"] = skipped_docs
+    across = _across_articles(candidates, nli, params) if not candidates.is_empty() else None
+    tables = [t for t in (across, inside) if t is not None and not t.is_empty()]
+    if not tables:
         return pl.DataFrame(schema=CONTRADICTIONS)
+    table = pl.concat([t.select([pl.col(n).cast(ty) for n, ty in CONTRADICTIONS.items()]) for t in tables])
+    return table.sort(["score", "story_id", "para_a"], descending=[True, False, False], maintain_order=True)
+
+
+def disputes_inside_articles(
+    paragraphs: pl.DataFrame,
+    story_of_doc: np.ndarray,
+    language_of_doc: np.ndarray | None,
+    params: ContradictionParams = ContradictionParams(),
+) -> tuple[pl.DataFrame, int]:
+    """Attributed disputes stated inside one article (:func:`cluster.contradictions.dispute.article_disputes`),
+    as contradiction rows with ``id_a == id_b``, and the number of articles skipped for their language.
+
+    One dispute repeated by copies of a wire text is one row; ``n_article_pairs`` counts the articles.
+    """
+    content = paragraphs.filter(pl.col("text_id").is_not_null()).sort("doc_id", "para_id")
+    rows: list[dict[str, object]] = []
+    skipped = 0
+    for (doc_id,), group in content.group_by(["doc_id"], maintain_order=True):
+        texts = group["text"].to_list()
+        known = language_of_doc[int(doc_id)] if language_of_doc is not None else None
+        if known is None:
+            from cluster.ingest.language import detect_languages
+
+            known = detect_languages([" ".join(texts)[:600]])[0]
+        if known not in JUDGED_LANGUAGES:
+            skipped += 1
+            continue
+        sentences: list[tuple[int, str]] = []
+        for para_id, text in zip(group["para_id"].to_list(), texts, strict=True):
+            sentences += [(para_id, x) for x in split_sentences(text)[: params.max_sentences]]
+        for i, j, conflict in article_disputes([x for _, x in sentences]):
+            rows.append(
+                {
+                    "story_id": int(story_of_doc[int(doc_id)]),
+                    "id_a": group["id"][0],
+                    "id_b": group["id"][0],
+                    "para_a": sentences[i][0],
+                    "para_b": sentences[j][0],
+                    "sentence_a": sentences[i][1],
+                    "sentence_b": sentences[j][1],
+                    "kind": "dispute",
+                    "score": conflict.score,
+                    "span_a": conflict.span_a.text,
+                    "span_b": conflict.span_b.text,
+                    "layer": "detail",
+                }
+            )
+    if not rows:
+        return pl.DataFrame(schema=CONTRADICTIONS), skipped
+    table = (
+        pl.DataFrame(rows, schema_overrides={"score": pl.Float64})
+        .with_columns(pl.len().over("story_id", "sentence_a", "sentence_b").alias("n_article_pairs"))
+        .unique(["story_id", "sentence_a", "sentence_b"], keep="first", maintain_order=True)
+    )
+    return table, skipped
+
+
+def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: ContradictionParams) -> pl.DataFrame:
+    """Contradictions between sentences of the candidate paragraph pairs of two articles."""
     # judge each distinct (paragraph text, paragraph text) once; copies reuse the verdict
     distinct = candidates.unique(["text_a", "text_b"], keep="first", maintain_order=True)
     sentences: dict[str, list[str]] = {}
@@ -141,6 +267,9 @@ def find_contradictions(
                 if normalise(sa) == normalise(sb):
                     continue
                 conflicts = detail_conflicts(sa, sb)
+                dispute = pair_dispute(sa, sb) if not conflicts or conflicts[0].kind in {"negation", "claim"} else None
+                if dispute is not None:  # two sources, one denying: who says what, not what is true
+                    conflicts = [dispute]
                 if conflicts:
                     details[(sa, sb)] = conflicts
                 if nli is not None and same_topic(sa, sb):

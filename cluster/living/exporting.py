@@ -125,8 +125,10 @@ def contradictions(
     scorer = choose_nli(choice["nli_model"], choice["use_nli"])
     store = VectorStore(gen.folder / "vectors", gen.model[1], gen.manifest["segments"], extras=False)
     vectors = store.vectors[gen.array("text_rows")]
+    ordered = documents.sort("doc_id")
+    languages = ordered["language"].to_numpy() if "language" in ordered else None
     table = find_contradictions(
-        paragraphs, documents.sort("doc_id")["story_id"].to_numpy(), vectors, scorer, gen.settings.contradictions
+        paragraphs, ordered["story_id"].to_numpy(), vectors, scorer, gen.settings.contradictions, languages
     )
     layers = ["detail", "nli"] if scorer is not None else ["detail"]
     try:  # a pure function of the generation: keeping it is safe even if two exports race

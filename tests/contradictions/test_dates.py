@@ -48,3 +48,12 @@ def test_datelines_and_dates_of_statements_do_not_conflict() -> None:
     assert _flags(tweet, "Axios reported on Sunday that Trump had decided on the Paris accord.") == []
     video = "On Aug. 20, the group released a video showing the killing of Foley."
     assert _flags(video, "The group released a video showing the killing of Foley on Aug. 19.") == ["date"]
+
+
+def test_a_birth_date_is_not_the_date_of_another_event() -> None:
+    from cluster.contradictions.dates import date_conflicts
+
+    born = "Macaulay Culkin was born on August 26, 1980 in New York."
+    died = "At about 11 a.m. ET on Thursday (November 06, 2014), our beloved actor Macaulay Culkin passed away."
+    assert date_conflicts(born, died) == []
+    assert [c.kind for c in date_conflicts(born, born.replace("26", "28"))] == ["date"]

@@ -81,3 +81,11 @@ def test_one_entity_named_two_ways_is_no_conflict(a: str, b: str) -> None:
 def test_titled_names_in_the_same_slot_still_conflict() -> None:
     found = _flags("The committee elected Mr Jones as its chairman.", "The committee elected Mr Smith as its chairman.")
     assert found == ["entity"]
+
+
+def test_spacing_hyphen_and_short_forms_are_one_name() -> None:
+    from cluster.contradictions import same_name
+
+    assert same_name("Yo Jong", "Yo-jong")
+    assert same_name("Met's", "Metropolitan Police's")
+    assert not same_name("Laura Simmons", "Daniel Okafor")

@@ -103,3 +103,18 @@ def test_money_sums_of_different_things_do_not_conflict() -> None:
     deal = "The deal would value Mojang at more than $2 billion."
     assert _flags(deal, "Mojang's revenue was about $360 million last year, the company told the Journal.") == []
     assert _flags(deal, "The deal would value Mojang at about $1 billion.") == ["number"]
+
+
+def test_several_values_of_one_unit_in_a_sentence_are_several_things() -> None:
+    from cluster.contradictions import detail_conflicts
+
+    a = "Apple said the Apple Watch will start at $349, but sources say the steel version will start at $500."
+    b = "Apple said the Apple Watch would start at $350, widely assumed to be the price of the aluminium model."
+    assert [c for c in detail_conflicts(a, b) if c.kind == "number"] == []
+    # one value on each side, same thing: still a conflict
+    assert [
+        c.kind
+        for c in detail_conflicts(
+            "The steel Apple Watch will start at $500.", "The steel Apple Watch will start at $600."
+        )
+    ] == ["number"]

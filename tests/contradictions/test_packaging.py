@@ -20,6 +20,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``pip wheel --no-deps --no-build-isolation`` of a copy of the repository (the build writes build/ and
     *.egg-info beside pyproject.toml, so the working tree is left alone); offline: the venv's setuptools."""
     import setuptools  # noqa: F401  - the build runs offline with the venv's setuptools ([dev] extra)
+
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)

@@ -62,3 +62,25 @@ def test_dissimilar_paragraphs_of_a_story_are_not_candidates() -> None:
 def test_params_are_checked() -> None:
     with pytest.raises(ValueError, match="nli_threshold"):
         ContradictionParams(nli_threshold=1.5)
+
+
+def test_pairs_in_another_language_are_skipped_and_counted() -> None:
+    paras = paragraphs([(0, 0), (1, 0), (2, 1), (3, 2)])
+    stats: dict[str, int] = {}
+    german = np.array(["de", "de", "de", "de"], dtype=object)
+    table = find_contradictions(paras, np.array([0, 0, 0, 1]), VECTORS, language_of_doc=german, stats=stats)
+    assert table.is_empty()
+    assert stats["contradictions_skipped_language"] == 2  # both article pairs of the story
+    english = np.array(["en", "en", "en", "en"], dtype=object)
+    assert find_contradictions(paras, np.array([0, 0, 0, 1]), VECTORS, language_of_doc=english).height == 1
+
+
+def test_without_a_language_column_each_paragraph_is_detected() -> None:
+    german = [
+        "Die Bundesregierung hat am Montag den Rückruf bestätigt, teilte das Ministerium in Berlin mit.",
+        "Die Bundesregierung hat am Montag jeden Rückruf bestritten, teilte das Ministerium in Berlin mit.",
+    ]
+    paras = pl.DataFrame({"para_id": [0, 1], "doc_id": [0, 1], "id": ["a", "b"], "text_id": [0, 1], "text": german})
+    stats: dict[str, int] = {}
+    table = find_contradictions(paras, np.array([0, 0]), VECTORS[:2], stats=stats)
+    assert table.is_empty() and stats["contradictions_skipped_language"] == 1

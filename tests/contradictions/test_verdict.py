@@ -138,8 +138,11 @@ def test_eval_pairs_contradiction_task_reports_macro_f1(tmp_path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"precision", "recall", "f1", "accuracy", "threshold", "n", "macro_f1"}
+    keys = {"precision", "recall", "f1", "accuracy", "threshold", "n", "macro_f1", "best_threshold", "best_f1"}
+    assert set(report) == keys
+    assert report["threshold"] == 0.5  # the tool's own for sentence pairs, not the best on this file
     assert (report["f1"], report["macro_f1"], report["n"]) == (1.0, 1.0, 4)
+    assert report["best_f1"] == 1.0
 
 
 # --- one rule for the stage and the contradict command ----------------------------------------
