@@ -64,6 +64,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None)
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--backend", default=None, help="embedding backend: onnx (int8) or torch (fp32)")
     parser.add_argument("--cache", type=Path, default=REPO_ROOT / "benchmarks" / ".cache")
     args = parser.parse_args()
     folder = data_dir(args.data, [FILE])
@@ -71,7 +72,7 @@ def main() -> int:
         return 0
     rows = load_jsonl(folder / FILE)
     gold_of = {r["id"]: r["story_id"] for r in rows}
-    encoder = load_encoder()
+    encoder = load_encoder(backend=args.backend)
     ids, pred, seconds = ours(folder / FILE, encoder, args.cache)
     gold = [gold_of[i] for i in ids]
     ours_scores = {"method": "newsdedup (default settings)", **cluster_scores(gold, pred), "seconds": round(seconds, 2)}

@@ -11,6 +11,7 @@ from cli.console import progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_THRESHOLD,
+    Backend,
     Corpus,
     Format,
     IdCol,
@@ -73,6 +74,7 @@ def run(
     out_dir: OutDir = Path("results"),
     fmt: Format = "parquet",
     model: Model = None,
+    backend: Backend = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     title_col: TitleCol = "title",
@@ -96,6 +98,7 @@ def run(
         options = run_options(
             corpus, out_dir, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli, fmt=fmt,
+            backend=backend,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)

@@ -13,6 +13,7 @@ from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_THRESHOLD,
     AsJson,
+    Backend,
     Corpus,
     Format,
     IdCol,
@@ -46,6 +47,7 @@ def build(
     corpus: Corpus = None,
     index: IndexDir = Path("news.idx"),
     model: Model = None,
+    backend: Backend = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     title_col: TitleCol = "title",
@@ -68,6 +70,7 @@ def build(
         options = run_options(
             corpus, index, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli,
+            backend=backend,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)
