@@ -154,7 +154,7 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        self.tokenizer.enable_truncation(max_length=self.max_tokens)  # the rest goes to overflow windows
         self.tokenizer.no_padding()
         self.device = "cpu"
         self.backend = "onnx-int8"
@@ -169,28 +169,31 @@ class OnnxEncoder:
             self.tokenizer.enable_truncation(max_length=self.max_tokens)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(list(texts))
-        lengths = np.array([len(e.ids) for e in encodings])
+        """Mean of the token vectors of each text, L2-normalised. A text longer than ``max_tokens`` is not cut
+        short: it is run in consecutive windows of ``max_tokens`` (the tokenizer's overflow) and its vector is
+        the mean over the tokens of all its windows."""
+        windows: list[tuple[int, list[int]]] = []
+        for row, encoding in enumerate(self.tokenizer.encode_batch(list(texts))):
+            windows += [(row, e.ids) for e in (encoding, *encoding.overflowing)]
+        lengths = np.array([len(ids) for _, ids in windows], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")
-        out: np.ndarray | None = None
+        sums = np.zeros((len(texts), self.dim if hasattr(self, "dim") else 0), dtype=np.float32)
+        counts = np.zeros(len(texts), dtype=np.float32)
         for lo in range(0, len(order), self.batch_size):
             rows = order[lo : lo + self.batch_size]
             width = int(lengths[rows].max())
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
-            for j, r in enumerate(rows):
-                n = lengths[r]
-                ids[j, :n] = encodings[r].ids
-                mask[j, :n] = 1
+            for j, w in enumerate(rows):
+                ids[j, : lengths[w]] = windows[w][1]
+                mask[j, : lengths[w]] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             hidden = self.session.run(None, {k: feed[k] for k in self.inputs})[0]
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            if out is None:
-                out = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
-            out[rows] = pooled
-        if out is None:
-            return np.empty((0, 384), dtype=np.float32)
+            if sums.shape[1] != hidden.shape[2]:
+                sums = np.zeros((len(texts), hidden.shape[2]), dtype=np.float32)
+            targets = np.array([windows[w][0] for w in rows])
+            np.add.at(sums, targets, (hidden * mask[:, :, None]).sum(axis=1))
+            np.add.at(counts, targets, mask.sum(axis=1))
+        out = sums / np.maximum(counts, 1.0)[:, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
-

