@@ -126,3 +126,15 @@ def test_a_text_longer_than_the_token_window_is_embedded_whole(no_gpu: None) -> 
     # truncated at 16 tokens, the tail would be lost; in windows it counts as much as its tokens
     assert whole @ second > 0.5 and whole @ first > 0.5
     assert int8.token_counts([long_text])[0] > 16  # type: ignore[attr-defined]
+
+
+def test_the_int8_embedding_model_ships_in_the_package() -> None:
+    import tomllib
+
+    from cluster.embed_onnx import SHIPPED
+
+    root = Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "models/minilm-l6-int8/*" in data["cluster"]
+    assert (SHIPPED / "model.onnx").stat().st_size > 10_000_000
+    assert "per channel" in (SHIPPED / "build_info.json").read_text()
