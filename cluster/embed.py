@@ -169,6 +169,8 @@ def encode_in_order(
         raise ValueError(f"chunk must be >= 1, got {chunk}")
     order = np.argsort([-len(t) for t in texts], kind="stable")
     out: np.ndarray | None = None
+    if progress:
+        progress(0, len(order))  # the plain log line's rate and ETA count from here, the first chunk included
     for start in range(0, len(order), chunk):
         rows = order[start : start + chunk]
         vectors = np.asarray(encoder.encode([texts[i] for i in rows]), dtype=np.float32)
