@@ -79,6 +79,7 @@ def main() -> int:
     parser.add_argument("--data", default=None)
     parser.add_argument("--quick", action="store_true", help=f"a seeded sample of {QUICK_PAIRS} pairs")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--backend", default=None, help="embedding backend: onnx (int8) or torch (fp32)")
     parser.add_argument("--cache", type=Path, default=REPO_ROOT / "benchmarks" / ".cache")
     args = parser.parse_args()
     folder = data_dir(args.data, [FILE])
@@ -93,7 +94,7 @@ def main() -> int:
     labels = np.array([int(r["label"]) for r in rows], dtype=np.int8)
     tune, test = split(len(rows), args.seed)
 
-    encoder = load_encoder()
+    encoder = load_encoder(backend=args.backend)
     cache = EmbeddingCache(args.cache / f"pairs-{model_key(encoder.name, encoder.dim)}.npz", encoder.dim)
     cached = CachedEncoder(encoder, cache)
     start = time.perf_counter()

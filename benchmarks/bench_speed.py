@@ -260,6 +260,7 @@ def synthetic_corpus(n_paragraphs: int, seed: int = 0) -> tuple[Any, dict[str, n
             "published": [r["published"] for r in rows],
             "published_at": [r["published_at"] for r in rows],
             "text": [r["text"] for r in rows],
+            "language": ["en"] * len(rows),  # DOCUMENTS has a detected language since the inputs merge
         },
         schema=DOCUMENTS,
     )

@@ -123,6 +123,7 @@ def mean_scores(rows: list[dict]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None)
+    parser.add_argument("--backend", default=None, help="embedding backend: onnx (int8) or torch (fp32)")
     parser.add_argument("--cache", type=Path, default=REPO_ROOT / "benchmarks" / ".cache")
     args = parser.parse_args()
     folder = data_dir(args.data, [TRAIN, DEV])
@@ -130,7 +131,7 @@ def main() -> int:
         return 0
     from sklearn.metrics import adjusted_rand_score
 
-    encoder = load_encoder()
+    encoder = load_encoder(backend=args.backend)
     cache = EmbeddingCache(args.cache / f"embeddings-{model_key(encoder.name, encoder.dim)}.npz", encoder.dim)
     gold_of = {r["id"]: r["story_id"] for name in (TRAIN, DEV) for r in load_jsonl(folder / name)}
     text_of = {r["id"]: r["text"] for name in (TRAIN, DEV) for r in load_jsonl(folder / name)}

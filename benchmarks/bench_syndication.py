@@ -401,6 +401,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="50 origins, no diagnostics (for make bench)")
     parser.add_argument("--n", type=int, default=None, help="origin articles (default 200, 50 with --quick)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backend", default=None, help="embedding backend: onnx (int8) or torch (fp32)")
     parser.add_argument("--levels", default=",".join(LEVELS))
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--no-diagnostics", action="store_true")
@@ -415,7 +416,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown level(s) {unknown}; choose from {LEVELS}")
     articles = load_jsonl(folder / ARTICLES_FILE)
-    encoder = load_encoder()
+    encoder = load_encoder(backend=args.backend)
     cache = EmbeddingCache(args.cache / f"embeddings-{model_key(encoder.name, encoder.dim)}.npz", encoder.dim)
     results = []
     for level in levels:

@@ -12,6 +12,7 @@ from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
+    Backend,
     Corpus,
     Format,
     IdCol,
@@ -77,6 +78,7 @@ def run(
     out_dir: OutDir = Path("results"),
     fmt: Format = "parquet",
     model: Model = None,
+    backend: Backend = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     title_col: TitleCol = "title",
@@ -103,6 +105,7 @@ def run(
             corpus, out_dir, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli, fmt=fmt,
             story_resolution=story_resolution,
+            backend=backend,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)

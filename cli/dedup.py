@@ -15,6 +15,7 @@ from cli.console import err, out, progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_THRESHOLD,
+    Backend,
     Corpus,
     IdCol,
     KeepChoice,
@@ -59,6 +60,7 @@ def dedup(
         Path | None, typer.Option("--tables", help="With CORPUS: keep the run's tables (and embedding cache) here.")
     ] = None,
     model: Model = None,
+    backend: Backend = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     title_col: TitleCol = "title",
@@ -89,8 +91,8 @@ def dedup(
         elif index is not None:
             found = dd.index_tables(index)
         else:
-            found = _run(corpus or [], tables, model, (text_col, id_col, title_col, source_col, url_col,
-                                                       published_col), strict, threshold, min_share, quiet)
+            columns = (text_col, id_col, title_col, source_col, url_col, published_col)
+            found = _run(corpus or [], tables, model, backend, columns, strict, threshold, min_share, quiet)
         plan = found.plan(dd.Keep(keep.value), dd.Level(level.value), strip_boilerplate)
         n = dd.write_clean(plan, out_file, found.columns.get("text", text_col), found.columns.get("id", id_col),
                            found.workdir)
@@ -106,6 +108,7 @@ def _run(
     corpus: list[Path],
     tables: Path | None,
     model: str | None,
+    backend: str | None,
     columns: tuple[str, str, str, str, str, str],
     strict: bool,
     threshold: float,
@@ -120,7 +123,7 @@ def _run(
     with tempfile.TemporaryDirectory(prefix="newsdedup-") as scratch:
         folder = tables or Path(scratch)
         options = run_options(corpus, folder, model, columns, strict=strict, threshold=threshold,
-                              min_share=min_share, nli_model=None, no_nli=True)
+                              min_share=min_share, nli_model=None, no_nli=True, backend=backend)
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)
         if summary.n_problems and not quiet:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.console import user_errors
-from cli.options import AsJson, NliModel, NoNli, Results, Task
+from cli.options import AsJson, Backend, NliModel, NoNli, Results, Task
 from cli.render import print_story_scores, print_verdict, scores_table
 
 app = typer.Typer(help="Score stories or pair decisions against gold labels.", no_args_is_help=True)
@@ -46,6 +46,7 @@ def pairs(
         ),
     ] = None,
     model: Annotated[str | None, typer.Option(help="Local sentence-transformers folder.")] = None,
+    backend: Backend = None,
     task: Annotated[
         Task,
         typer.Option(help="duplicate (label 1 = same passage/paraphrase) or contradiction (label 1 = contradicts)."),
@@ -62,7 +63,7 @@ def pairs(
     keys = ["precision", "recall", "f1", "accuracy", "threshold", "n"]
     with user_errors():
         if task is Task.duplicate:
-            report = evaluate_pairs(path, load_encoder(model), threshold)
+            report = evaluate_pairs(path, load_encoder(model, backend=backend), threshold)
         else:
             report = evaluate_contradictions(path, choose_nli(nli_model, not no_nli), threshold)
             keys.append("macro_f1")

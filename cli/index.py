@@ -14,6 +14,7 @@ from cli.options import (
     DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
     AsJson,
+    Backend,
     Corpus,
     Format,
     IdCol,
@@ -49,6 +50,7 @@ def build(
     corpus: Corpus = None,
     index: IndexDir = Path("news.idx"),
     model: Model = None,
+    backend: Backend = None,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     title_col: TitleCol = "title",
@@ -73,6 +75,7 @@ def build(
             corpus, index, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli,
             story_resolution=story_resolution,
+            backend=backend,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)

@@ -25,6 +25,14 @@ Model = Annotated[
     str | None,
     typer.Option(help="Local sentence-transformers folder or cached model name (default: packaged all-MiniLM-L6-v2)."),
 ]
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Embedding backend: onnx (int8, the default on a CPU) or torch (fp32; fp16 on a CUDA GPU, the default "
+        "there). Vectors of two backends are never mixed in one cache or index.",
+    ),
+]
 TextCol = Annotated[str, typer.Option("--text-col", help="Column holding the article text.")]
 IdCol = Annotated[str, typer.Option("--id-col", help="Column holding the article id.")]
 TitleCol = Annotated[str, typer.Option("--title-col", help="Column holding the title.")]
@@ -92,6 +100,7 @@ def run_options(
     no_nli: bool,
     fmt: str = "parquet",
     story_resolution: float | None = None,
+    backend: str | None = None,
 ) -> RunOptions:
     """The ``RunOptions`` of `run` and `index build` from their shared command-line options."""
     from cluster.runner import RunOptions
@@ -101,6 +110,7 @@ def run_options(
         out=out_dir,
         fmt=fmt,
         model=model,
+        backend=backend,
         columns=columns,
         strict=strict,
         passage_threshold=threshold,

@@ -24,6 +24,9 @@ def print_summary(summary: Summary, out_dir: Path) -> None:
         f"({c['boilerplate_paragraphs']} boilerplate), {c['distinct_texts']} distinct texts "
         f"({c.get('embedded', 0)} embedded, {c.get('embeddings_from_cache', 0)} cached)"
     )
+    e = summary.embedding
+    if e.get("texts_per_s"):
+        out.print(f"Embedded {e['texts_per_s']:g} texts/s with {e['backend']} on {e['device']}", markup=False)
     out.print(
         f"{c['repeated_passages']} repeated passages, {c['copies']} copy pairs, "
         f"{c['exact_duplicate_documents']} exact duplicate articles, [bold]{c['stories']}[/] stories"

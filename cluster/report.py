@@ -35,6 +35,7 @@ class Summary:
     language_note: str | None = None  # most articles are in languages the model was not trained on
     n_reencoded: int = 0  # records decoded from a legacy encoding
     outcomes: dict[str, int] = field(default_factory=dict)  # what became of archive records
+    embedding: dict[str, Any] = field(default_factory=dict)  # backend, device, texts_per_s (see embedding_info)
 
 
 def summarise(
@@ -45,6 +46,7 @@ def summarise(
     model: str | None = None,
     reencoded: list[Problem] | None = None,
     outcomes: dict[str, int] | None = None,
+    embedding: dict[str, Any] | None = None,
 ) -> Summary:
     stories = result.stories.sort("n_docs", "story_id", descending=[True, False]).head(n)
     passages = (
@@ -71,6 +73,7 @@ def summarise(
         language_note=language_note(list(language), model) if model and language is not None else None,
         n_reencoded=len(reencoded or []),
         outcomes=dict(outcomes or {}),
+        embedding=dict(embedding or {}),
     )
 
 
@@ -82,6 +85,17 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return out
+
+
+def embedding_info(result: Result, encoder: object) -> dict[str, Any]:
+    """Which backend and device embedded, and at what rate (texts embedded / seconds of the embed stage)."""
+    embedded = int(result.stats.get("embedded", 0))
+    seconds = float(result.timings.get("embed", 0.0))
+    return {
+        "backend": getattr(encoder, "backend", "custom"),
+        "device": getattr(encoder, "device", "cpu"),
+        "texts_per_s": round(embedded / seconds, 1) if embedded and seconds > 0 else None,
+    }
 
 
 def manifest(

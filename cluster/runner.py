@@ -11,7 +11,7 @@ from cluster.contradictions import NLIScorer, load_nli
 from cluster.embed import Encoder, load_encoder
 from cluster.ingest import Columns, read_corpus
 from cluster.pipeline import Result, Settings, run
-from cluster.report import Summary, manifest, summarise
+from cluster.report import Summary, embedding_info, manifest, summarise
 from cluster.store import EmbeddingCache, cache_path, write_run
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ class RunOptions:
     out: Path
     fmt: str = "parquet"
     model: str | None = None
+    backend: str | None = None  # onnx, torch or auto (None): see cluster.embed
     columns: tuple[str, str, str, str, str, str] = ("text", "id", "title", "source", "url", "published")
     strict: bool = False
     passage_threshold: float = _DEFAULTS.passage_threshold
@@ -72,7 +73,7 @@ def run_corpus(
         strict=options.strict,
         progress=(lambda d, t: progress("read", d, t)) if progress else None,
     )
-    encoder = encoder or load_encoder(options.model)
+    encoder = encoder or load_encoder(options.model, backend=options.backend)
     dim = int(getattr(encoder, "dim", 0)) or int(encoder.encode(["dimension probe"]).shape[1])
     cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if options.use_cache else None
     result: Result = run(
@@ -85,7 +86,8 @@ def run_corpus(
         columns=asdict(Columns(*options.columns)), reencoded=corpus.reencoded, outcomes=corpus.outcomes,
     )
     summary = summarise(result, corpus.problems, model=encoder.name, reencoded=corpus.reencoded,
-                        outcomes=corpus.outcomes)
+                        outcomes=corpus.outcomes, embedding=embedding_info(result, encoder))
     data["languages"] = summary.languages
+    data["embedding"] = summary.embedding
     write_run(options.out, result.tables(), data, options.fmt)
     return summary

@@ -41,7 +41,7 @@ def test_encode_in_order_returns_rows_in_input_order_normalised_in_float32() -> 
 def test_encode_in_order_reports_progress_per_chunk() -> None:
     seen: list[tuple[int, int]] = []
     encode_in_order(LengthEncoder(), ["a", "bb", "ccc"], chunk=2, progress=lambda d, t: seen.append((d, t)))
-    assert seen == [(2, 3), (3, 3)]
+    assert seen == [(0, 3), (2, 3), (3, 3)]
 
 
 def test_encode_in_order_rejects_bad_arguments() -> None:

