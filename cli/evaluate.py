@@ -88,6 +88,6 @@ def contradict(
     with user_errors():
         verdict = contradiction_verdict(statement, other, choose_nli(nli_model, not no_nli))
     if as_json:
-        typer.echo(json.dumps(verdict))
+        typer.echo(json.dumps(verdict.to_dict()))
         return
     print_verdict(verdict)

@@ -12,6 +12,7 @@ from cli.console import err, out
 
 if TYPE_CHECKING:
     from cluster.calibrate import Borderline, StorySweepRow, SweepRow
+    from cluster.contradictions.verdict import Verdict
     from cluster.living import Found, IndexInfo, UpdateReport
     from cluster.report import Summary
 
@@ -85,27 +86,26 @@ def _summary_table(title: str, numbers: list[str], text: str) -> Table:
     return table
 
 
-def print_verdict(verdict: dict[str, Any]) -> None:
+def print_verdict(verdict: Verdict) -> None:
     """What `contradict` prints: the article's stance, or the statement pair's verdict with its spans."""
-    layers = " + ".join(verdict["layers"])
-    if "stance" in verdict:
-        stance = verdict["stance"]
-        says = "calls the statement false" if verdict["contradiction"] else "does not call the statement false"
-        colour = "bold red" if verdict["contradiction"] else "green"
-        out.print(f"[{colour}]the article {says}[/] (P(disagree) {stance['p_disagree']:.2f}, "
-                  f"threshold {stance['threshold']:.2f}, layers {layers})")
-        out.print(f"  evidence: {verdict['evidence']}", markup=False)
-        detail = verdict["detail"]
-        if detail["contradiction"]:
-            out.print(f"  strongest conflicting sentence ({detail['kind']}, score {detail['score']:.2f}): "
-                      f"«{detail['span_a']}» vs «{detail['span_b']}» in: {detail['evidence']}", markup=False)
+    layers = " + ".join(verdict.layers)
+    if verdict.stance is not None and verdict.detail is not None:
+        says = "calls the statement false" if verdict.contradiction else "does not call the statement false"
+        colour = "bold red" if verdict.contradiction else "green"
+        out.print(f"[{colour}]the article {says}[/] (P(disagree) {verdict.stance.p_disagree:.2f}, "
+                  f"threshold {verdict.stance.threshold:.2f}, layers {layers})")
+        out.print(f"  evidence: {verdict.evidence}", markup=False)
+        detail = verdict.detail
+        if detail.contradiction:
+            out.print(f"  strongest conflicting sentence ({detail.kind}, score {detail.score:.2f}): "
+                      f"«{detail.span_a}» vs «{detail.span_b}» in: {detail.evidence}", markup=False)
         return
-    if verdict["contradiction"]:
-        out.print(f"[bold red]contradiction[/] ({verdict['kind']}, score {verdict['score']:.2f}, layers {layers})")
-        out.print(f"  «{verdict['span_a']}» vs «{verdict['span_b']}»", markup=False)
+    if verdict.contradiction:
+        out.print(f"[bold red]contradiction[/] ({verdict.kind}, score {verdict.score:.2f}, layers {layers})")
+        out.print(f"  «{verdict.span_a}» vs «{verdict.span_b}»", markup=False)
     else:
-        out.print(f"no contradiction found (score {verdict['score']:.2f}, layers {layers})")
-    out.print(f"  evidence: {verdict['evidence']}", markup=False)
+        out.print(f"no contradiction found (score {verdict.score:.2f}, layers {layers})")
+    out.print(f"  evidence: {verdict.evidence}", markup=False)
 
 
 def scores_table(title: str, report: dict[str, Any], keys: list[str]) -> None:

@@ -8,7 +8,7 @@ and an NLI score meet; the pipeline stage (:mod:`cluster.contradictions.stage`) 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -89,9 +89,61 @@ def score_statement_pair(a: str, b: str, nli: NLIScorer | None = None, nli_thres
 ARTICLE_SENTENCES = 3  # a text of this many sentences is an article: its stance on the statement is judged too
 
 
+@dataclass(frozen=True, slots=True)
+class SentenceVerdict:
+    """The strongest sentence-level verdict of a text against a statement (detail layer, NLI when given)."""
+
+    contradiction: bool
+    kind: str | None
+    score: float
+    evidence: str  # the sentence judged strongest
+    span_a: str | None
+    span_b: str | None
+    layers: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: getattr(self, k) for k in ("contradiction", "kind", "score", "evidence", "span_a",
+                                                   "span_b")}, "layers": list(self.layers)}
+
+
+@dataclass(frozen=True, slots=True)
+class StanceVerdict:
+    """An article's stance towards the statement: its label, P(disagree) and the head's threshold."""
+
+    label: str
+    p_disagree: float
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What `newsdedup contradict` says: for a short text its :class:`SentenceVerdict`; for an article the
+    stance's verdict, with the sentence-level one kept in ``detail``."""
+
+    contradiction: bool
+    kind: str | None
+    score: float
+    evidence: str
+    span_a: str | None
+    span_b: str | None
+    layers: tuple[str, ...]
+    stance: StanceVerdict | None = None
+    detail: SentenceVerdict | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of `contradict --json` (``stance`` and ``detail`` only for an article)."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in ("contradiction", "kind", "score", "evidence",
+                                                              "span_a", "span_b")}
+        if self.stance is not None and self.detail is not None:
+            out["stance"] = asdict(self.stance)
+            out["detail"] = self.detail.to_dict()
+        out["layers"] = list(self.layers)
+        return out
+
+
 def contradiction_verdict(
     statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | None = None
-) -> dict[str, Any]:
+) -> Verdict:
     """Whether ``statement`` contradicts ``text`` (a sentence or a whole article), with the strongest evidence.
 
     Each sentence of ``text`` is judged against the statement (detail layer, and NLI when given); the
@@ -103,24 +155,24 @@ def contradiction_verdict(
     if not statement.strip() or not text.strip():
         raise ValueError("both statements must be non-empty")
     sentences = split_sentences(text) or [text]
-    best = _sentence_verdict(statement, sentences, nli)
-    best["layers"] = ["detail", "nli"] if nli is not None else ["detail"]
+    best = replace(_sentence_verdict(statement, sentences, nli), layers=("detail", "nli") if nli else ("detail",))
     if len(sentences) < ARTICLE_SENTENCES:
-        return best
+        return Verdict(best.contradiction, best.kind, best.score, best.evidence, best.span_a, best.span_b,
+                       best.layers)
     head = head or shipped_head()
     stance = score_stance(statement, text, None, head)
     disagree = stance.label == "disagree"
-    return {
-        "contradiction": disagree,
-        "kind": "claim" if disagree else None,
-        "score": stance.score,
-        "evidence": stance.evidence.sentence if stance.evidence else best["evidence"],
-        "span_a": None,
-        "span_b": None,
-        "stance": {"label": stance.label, "p_disagree": stance.score, "threshold": head.threshold},
-        "detail": best,
-        "layers": ["stance", *best["layers"]],
-    }
+    return Verdict(
+        contradiction=disagree,
+        kind="claim" if disagree else None,
+        score=stance.score,
+        evidence=stance.evidence.sentence if stance.evidence else best.evidence,
+        span_a=None,
+        span_b=None,
+        layers=("stance", *best.layers),
+        stance=StanceVerdict(stance.label, stance.score, head.threshold),
+        detail=best,
+    )
 
 
 def contradiction_score(
@@ -133,7 +185,7 @@ def contradiction_score(
     sentences = split_sentences(text) or [text]
     if len(sentences) >= ARTICLE_SENTENCES:
         return score_stance(statement, text, None, head or shipped_head()).score
-    return float(_sentence_verdict(statement, sentences, nli)["score"])
+    return float(_sentence_verdict(statement, sentences, nli).score)
 
 
 def contradiction_scores(pairs: Iterable[tuple[str, str]], nli: NLIScorer | None = None) -> np.ndarray:
@@ -142,20 +194,20 @@ def contradiction_scores(pairs: Iterable[tuple[str, str]], nli: NLIScorer | None
     return np.array([contradiction_score(a, b, nli, head) for a, b in pairs])
 
 
-def _sentence_verdict(statement: str, sentences: list[str], nli: NLIScorer | None) -> dict[str, Any]:
+def _sentence_verdict(statement: str, sentences: list[str], nli: NLIScorer | None) -> SentenceVerdict:
     """The strongest sentence-level verdict (detail layer, NLI when given) of ``sentences`` vs ``statement``."""
-    best: dict[str, Any] | None = None
+    best: SentenceVerdict | None = None
     for sentence in sentences:
         verdict = score_statement_pair(statement, sentence, nli)
-        if best is None or verdict.score > best["score"]:
+        if best is None or verdict.score > best.score:
             spans = verdict.spans
-            best = {
-                "contradiction": verdict.kind is not None,
-                "kind": verdict.kind,
-                "score": float(verdict.score),
-                "evidence": sentence,
-                "span_a": spans[0].text if spans else None,
-                "span_b": spans[1].text if spans else None,
-            }
+            best = SentenceVerdict(
+                contradiction=verdict.kind is not None,
+                kind=verdict.kind,
+                score=float(verdict.score),
+                evidence=sentence,
+                span_a=spans[0].text if spans else None,
+                span_b=spans[1].text if spans else None,
+            )
     assert best is not None
     return best

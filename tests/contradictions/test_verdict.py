@@ -66,23 +66,28 @@ def test_an_article_that_debunks_a_statement_contradicts_it_and_one_that_reports
 
     claim = "Shark swims down flooded Houston highway"
     debunked = contradiction_verdict(claim, DEBUNK)
-    assert debunked["contradiction"] and debunked["kind"] == "claim"
-    assert debunked["layers"][0] == "stance" and debunked["stance"]["label"] == "disagree"
-    assert "hoax" in debunked["evidence"] or "fake" in debunked["evidence"] or "doctored" in debunked["evidence"]
+    assert debunked.contradiction and debunked.kind == "claim"
+    assert debunked.layers[0] == "stance" and debunked.stance is not None and debunked.stance.label == "disagree"
+    assert "hoax" in debunked.evidence or "fake" in debunked.evidence or "doctored" in debunked.evidence
     reported = contradiction_verdict(claim, REPORT)
-    assert not reported["contradiction"] and reported["stance"]["label"] == "agree"
-    assert reported["score"] < debunked["score"]
+    assert not reported.contradiction and reported.stance is not None and reported.stance.label == "agree"
+    assert reported.score < debunked.score
+    as_json = debunked.to_dict()  # what `contradict --json` prints for an article
+    assert list(as_json) == ["contradiction", "kind", "score", "evidence", "span_a", "span_b", "stance", "detail",
+                             "layers"]
+    assert as_json["stance"]["label"] == "disagree" and as_json["detail"]["layers"] == ["detail"]
 
 
 def test_the_statement_own_polarity_flips_the_article_verdict() -> None:
 
-    assert not contradiction_verdict("Shark photo from Houston is a hoax", DEBUNK)["contradiction"]
+    assert not contradiction_verdict("Shark photo from Houston is a hoax", DEBUNK).contradiction
 
 
 def test_a_short_text_is_judged_sentence_by_sentence_without_the_stance_layer() -> None:
 
     verdict = contradiction_verdict("The storm killed 12 people.", "The storm killed 40 people. Roads were closed.")
-    assert "stance" not in verdict and verdict["kind"] == "number" and verdict["contradiction"]
+    assert verdict.stance is None and verdict.kind == "number" and verdict.contradiction
+    assert "stance" not in verdict.to_dict()
 
 
 def test_contradiction_score_is_the_verdict_score_for_articles_and_sentences() -> None:
@@ -92,7 +97,7 @@ def test_contradiction_score_is_the_verdict_score_for_articles_and_sentences() -
         ("Shark swims down flooded Houston highway", REPORT),
         ("The storm killed 12 people.", "The storm killed 40 people. Roads were closed."),
     ):
-        assert contradiction_score(statement, text) == contradiction_verdict(statement, text)["score"]
+        assert contradiction_score(statement, text) == contradiction_verdict(statement, text).score
 
 
 def test_contradict_command_names_kind_spans_and_evidence_sentence() -> None:
@@ -205,4 +210,4 @@ def test_the_stage_and_the_contradict_command_give_the_same_verdict(a: str, b: s
     assert row["score"] == pytest.approx(pair.score, abs=1e-4)
     assert row["layer"] == judge(a, b, detail_conflicts(a, b), nli, ContradictionParams().rule()).layer
     verdict = contradiction_verdict(a, b, scorer)  # the command: the text is one sentence here
-    assert (verdict["kind"], verdict["span_a"], verdict["span_b"]) == (row["kind"], row["span_a"], row["span_b"])
+    assert (verdict.kind, verdict.span_a, verdict.span_b) == (row["kind"], row["span_a"], row["span_b"])
