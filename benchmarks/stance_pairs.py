@@ -71,7 +71,7 @@ def main() -> int:
         "shipped_threshold": threshold,
         "file": str(args.out),
         "subset": "test half" if args.half else "all dev pairs",
-        "at_shipped_threshold": report,
+        "at_shipped_threshold": report.to_dict(),
         "ms_per_pair": round(1000 * seconds / max(1, n), 2),
         "command": f"newsdedup eval pairs {args.out} --task contradiction --no-nli --json",
     }

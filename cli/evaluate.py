@@ -29,9 +29,9 @@ def stories(
     with user_errors():
         report = evaluate_stories(results, gold, gold_col)
     if as_json:
-        typer.echo(json.dumps(report, default=str))
+        typer.echo(json.dumps(report.to_dict(), default=str))
         return
-    print_story_scores(report)
+    print_story_scores(report.to_dict())
 
 
 @app.command("pairs")
@@ -69,9 +69,9 @@ def pairs(
             keys.append("macro_f1")
         keys += ["best_threshold", "best_f1"]
     if as_json:
-        typer.echo(json.dumps(report))
+        typer.echo(json.dumps(report.to_dict()))
         return
-    scores_table("Pairs", report, keys)
+    scores_table("Pairs", report.to_dict(), keys)
 
 
 def contradict(

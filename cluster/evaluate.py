@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +80,27 @@ def _read_jsonl_labels(path: Path) -> pl.DataFrame:
     return frame.with_columns(pl.Series("_line", lines, dtype=pl.UInt32))
 
 
+@dataclass(frozen=True, slots=True)
+class StoryReport:
+    """A story partition scored against gold: ``scores`` (ARI, AMI, pairwise and B-cubed P/R/F1, counts), the
+    largest predicted stories with their purity, and the worst merged and split stories."""
+
+    scores: dict[str, float | int]
+    largest: list[dict[str, Any]]
+    n_evaluated: int
+    n_unlabelled: int
+    worst_merged: list[dict[str, Any]]
+    worst_split: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of `eval stories --json`: the scores flat, then the lists."""
+        return {**self.scores, "largest": self.largest, "n_evaluated": self.n_evaluated,
+                "n_unlabelled": self.n_unlabelled, "worst_merged": self.worst_merged, "worst_split": self.worst_split}
+
+
 def evaluate_stories(
     results: Path, gold_path: Path, gold_col: str = "story_id", n_worst: int = 3, n_largest: int = 5
-) -> dict[str, Any]:
+) -> StoryReport:
     """Scores of the ``story_id`` of a results folder against a gold partition, joined on ``id``; the worst
     merged and split stories, and the purity of the ``n_largest`` largest predicted stories (with a title)."""
     documents = read_table(results, "documents")
@@ -99,14 +118,9 @@ def evaluate_stories(
     title_of = dict(joined.group_by("story_id", maintain_order=True).agg(pl.col("title").first()).iter_rows())
     for row in largest:
         row["title"] = title_of.get(row["pred_cluster"])
-    return {
-        **scores,
-        "largest": largest,
-        "n_evaluated": joined.height,
-        "n_unlabelled": documents.height - joined.height,
-        "worst_merged": worst["merged"],
-        "worst_split": worst["split"],
-    }
+    return StoryReport(scores=dict(scores), largest=largest, n_evaluated=joined.height,
+                       n_unlabelled=documents.height - joined.height, worst_merged=worst["merged"],
+                       worst_split=worst["split"])
 
 
 def pair_cosines(encoder: Encoder, text1: Sequence[str], text2: Sequence[str]) -> np.ndarray:
@@ -125,21 +139,39 @@ def pair_cosines(encoder: Encoder, text1: Sequence[str], text2: Sequence[str]) -
 DEFAULT_PAIR_THRESHOLD = Settings().paraphrase_threshold
 
 
-def _scored_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
-    """P/R/F1/accuracy/macro F1 at ``threshold`` (the figure of record), with the best threshold on this file
-    and its F1 as extra keys (``best_threshold``, ``best_f1``): a threshold chosen on the file it is scored on
-    says nothing about another corpus, so it is never the main figure."""
-    report: dict[str, Any] = dict(pair_scores(labels, scores, threshold))
-    report["macro_f1"] = binary_scores(labels, (scores >= threshold).astype(np.int8))["macro_f1"]
-    if labels.any():
-        best = pair_scores(labels, scores, None)
-        report |= {"best_threshold": best["threshold"], "best_f1": best["f1"]}
-    else:
-        report |= {"best_threshold": None, "best_f1": None}
-    return report
+@dataclass(frozen=True, slots=True)
+class PairReport:
+    """Scores of a pair decision at ``threshold`` (the figure of record), with the best threshold on the file
+    and its F1 beside it (``None`` without positives): never read a file-tuned figure as the tool's."""
+
+    precision: float
+    recall: float
+    f1: float
+    accuracy: float
+    threshold: float
+    n: int
+    macro_f1: float
+    best_threshold: float | None
+    best_f1: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
-def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None) -> dict[str, Any]:
+def _scored_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> PairReport:
+    """P/R/F1/accuracy/macro F1 at ``threshold``, with the best threshold on this file and its F1."""
+    at = pair_scores(labels, scores, threshold)
+    best = pair_scores(labels, scores, None) if labels.any() else None
+    return PairReport(
+        precision=float(at["precision"]), recall=float(at["recall"]), f1=float(at["f1"]),
+        accuracy=float(at["accuracy"]), threshold=float(at["threshold"]), n=int(at["n"]),
+        macro_f1=float(binary_scores(labels, (scores >= threshold).astype(np.int8))["macro_f1"]),
+        best_threshold=float(best["threshold"]) if best else None,
+        best_f1=float(best["f1"]) if best else None,
+    )
+
+
+def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None) -> PairReport:
     """Precision/recall/F1/accuracy of ``cosine >= threshold`` on labelled pairs (text1, text2, label 0/1);
     ``None`` means the tool's default (:data:`DEFAULT_PAIR_THRESHOLD`, where the pipeline says paraphrase)."""
     pairs = read_pairs(path)
@@ -148,7 +180,7 @@ def evaluate_pairs(path: Path, encoder: Encoder, threshold: float | None = None)
     return _scored_at(labels, scores, DEFAULT_PAIR_THRESHOLD if threshold is None else threshold)
 
 
-def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float | None = None) -> dict[str, Any]:
+def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float | None = None) -> PairReport:
     """Scores of our contradiction verdict on labelled pairs (text1, text2, label 1 = contradiction).
 
     ``threshold`` ``None`` means the tool's own: the shipped stance head's threshold when most texts are
