@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from cluster.dedup import RunTables
 
-from cli.console import err, out, progress_bars, setup_logging, user_errors
+from cli.console import progress_bars, setup_logging, user_errors
 from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_THRESHOLD,
@@ -33,6 +33,7 @@ from cli.options import (
     Verbose,
     run_options,
 )
+from cli.render import print_dedup, print_input_notes, print_skipped
 
 
 def dedup(
@@ -99,9 +100,7 @@ def dedup(
         if removed is not None:
             dd.write_removed(plan, removed)
     if not quiet:
-        out.print(plan.summary.line().capitalize(), markup=False)
-        out.print(f"{n} articles written to {out_file}" + (f"; removals listed in {removed}" if removed else ""),
-                  markup=False)
+        print_dedup(plan.summary, n, out_file, removed)
 
 
 def _run(
@@ -126,8 +125,7 @@ def _run(
                               min_share=min_share, nli_model=None, no_nli=True, backend=backend)
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)
-        if summary.n_problems and not quiet:
-            err.print(f"[yellow]Skipped {summary.n_problems} bad record(s)[/], first:")
-            for line in summary.problems:
-                err.print(f"  {line}", markup=False)
+        if not quiet:
+            print_skipped(summary.n_problems, summary.problems)
+            print_input_notes(summary)
         return dd.results_tables(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from cli.console import err, out
 if TYPE_CHECKING:
     from cluster.calibrate import Borderline, StorySweepRow, SweepRow
     from cluster.contradictions.verdict import Verdict
+    from cluster.dedup import DedupSummary
     from cluster.living import Found, IndexInfo, UpdateReport
     from cluster.report import Summary
 
@@ -53,12 +55,24 @@ def print_summary(summary: Summary, out_dir: Path) -> None:
         out.print(f"    {row['id_b']}: {row['sentence_b']}", markup=False)
     times = ", ".join(f"{k} {v:.2f}s" for k, v in summary.timings.items())
     out.print(f"Time per stage: {times}")
-    if summary.n_problems:
-        err.print(f"[yellow]Skipped {summary.n_problems} bad record(s)[/] (listed in manifest.json), first:")
-        for line in summary.problems:
-            err.print(f"  {line}", markup=False)
+    print_skipped(summary.n_problems, summary.problems, " (listed in manifest.json)")
     print_input_notes(summary)
     out.print(f"Tables written to {out_dir}/")
+
+
+def print_skipped(count: int, first: Sequence[object], where: str = "") -> None:
+    """How many bad records were skipped, and the first ones (each `file:line: what is wrong`)."""
+    if count:
+        err.print(f"[yellow]Skipped {count} bad record(s)[/]{where}, first:")
+        for problem in first:
+            err.print(f"  {problem}", markup=False)
+
+
+def print_dedup(summary: DedupSummary, n_written: int, out_file: Path, removed: Path | None) -> None:
+    """`dedup`: what was kept and removed, and where it was written."""
+    out.print(summary.line().capitalize(), markup=False)
+    out.print(f"{n_written} articles written to {out_file}" + (f"; removals listed in {removed}" if removed else ""),
+              markup=False)
 
 
 def print_input_notes(summary: Summary) -> None:
@@ -165,10 +179,7 @@ def print_update(report: UpdateReport, index: Path) -> None:
             f"boilerplate), {c['distinct_texts']} distinct texts; {c['repeated_passages']} repeated passages, "
             f"{c['copies']} copy pairs, [bold]{c['stories']}[/] stories"
         )
-    if report.problems:
-        err.print(f"[yellow]Skipped {len(report.problems)} bad record(s)[/], first:")
-        for problem in report.problems[:5]:
-            err.print(f"  {problem}", markup=False)
+    print_skipped(len(report.problems), report.problems[:5])
     if report.changed:
         out.print(f"Index {index}/ now at {report.generation} ({report.seconds:.1f}s)", markup=False)
 
