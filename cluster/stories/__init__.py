@@ -103,14 +103,28 @@ def build_stories(
     """Story label per article. Default (``quality="average"``): :func:`event_graph` →
     :func:`average_linkage` at ``params.resolution``. With ``"modularity"``/``"cpm"``: :func:`article_vectors`
     → :func:`story_edges` (scored by :func:`paragraph_match`) → :func:`cluster_stories`."""
+    _check_n_docs(n_docs)
+    lead = params.lead_chars if params.quality == "average" else None
+    return _labels(article_vectors(vectors, paragraphs, n_docs, lead), vectors, paragraphs, n_docs, params)
+
+
+def _labels(
+    doc_vectors: np.ndarray,
+    vectors: np.ndarray,
+    paragraphs: pl.DataFrame,
+    n_docs: int,
+    params: StoryParams,
+    scored: pl.DataFrame | None = None,
+) -> np.ndarray:
+    """From article vectors on (the part :func:`build_stories` and :func:`build_stories_kept` share): the
+    article graph and its communities. ``scored``: paragraph-match scores already known (Leiden method)."""
     if params.quality == "average":
-        _check_n_docs(n_docs)
         if n_docs == 0:
             return np.zeros(0, dtype=np.int64)
-        return average_linkage(n_docs, event_graph(vectors, paragraphs, n_docs, params), resolution=params.resolution)
-    docs = article_vectors(vectors, paragraphs, n_docs)
+        edges = event_graph(vectors, paragraphs, n_docs, params, doc_vectors)
+        return average_linkage(n_docs, edges, resolution=params.resolution)
     edges = story_edges(
-        docs,
+        doc_vectors,
         paragraphs,
         k=params.k,
         threshold=params.threshold,
@@ -118,10 +132,9 @@ def build_stories(
         passage_weight=params.passage_weight,
         min_passage_share=params.min_passage_share,
         max_docs_per_passage=params.max_docs_per_passage,
+        scored=scored,
     )
-    return cluster_stories(
-        n_docs, edges, resolution=params.resolution, seed=params.seed, quality=params.quality
-    )
+    return cluster_stories(n_docs, edges, resolution=params.resolution, seed=params.seed, quality=params.quality)
 
 
 @dataclass(slots=True)
@@ -172,24 +185,5 @@ def build_stories_kept(
     not change; returns the labels (those :func:`build_stories` gives) and the work to keep for the next call."""
     _check_n_docs(n_docs)
     work = (kept or StoryWork()).update(vectors, paragraphs, n_docs, params)
-    if params.quality == "average":
-        if n_docs == 0:
-            return np.zeros(0, dtype=np.int64), work
-        texts = article_texts(paragraphs, n_docs)
-        lexical = lexical_vectors(texts) if texts is not None else None
-        edges = event_edges(work.doc_vectors, paragraphs, lexical, params)
-        return average_linkage(n_docs, edges, resolution=params.resolution), work
-    edges = story_edges(
-        work.doc_vectors,
-        paragraphs,
-        k=params.k,
-        threshold=params.threshold,
-        vectors=vectors,
-        passage_weight=params.passage_weight,
-        min_passage_share=params.min_passage_share,
-        max_docs_per_passage=params.max_docs_per_passage,
-        scored=work.scores,
-    )
-    labels = cluster_stories(n_docs, edges, resolution=params.resolution, seed=params.seed, quality=params.quality)
-    return labels, work
-
+    scored = None if params.quality == "average" else work.scores
+    return _labels(work.doc_vectors, vectors, paragraphs, n_docs, params, scored), work

@@ -18,6 +18,7 @@ from cluster.stories.params import (
     _check_doc_ids,
     _check_k_threshold,
     _check_paragraphs,
+    _check_vec_rows,
 )
 from cluster.stories.vectors import article_texts, article_vectors, lexical_scores, lexical_vectors
 
@@ -153,11 +154,7 @@ def paragraph_match(
         return out
     docs = usable["doc_id"].to_numpy()
     rows = usable["vec_row"].to_numpy()
-    if rows.min() < 0 or rows.max() >= vectors.shape[0]:
-        raise ValueError(
-            f"paragraphs.vec_row must lie in [0, {vectors.shape[0]}), "
-            f"found values in [{rows.min()}, {rows.max()}]"
-        )
+    _check_vec_rows(rows, vectors.shape[0])
     weights = usable["w"].to_numpy()
     n_docs = int(max(docs.max(), doc_a.max(), doc_b.max())) + 1
     starts = np.searchsorted(docs, np.arange(n_docs), side="left")
@@ -350,9 +347,16 @@ def event_edges(
     )
 
 
-def event_graph(vectors: np.ndarray, paragraphs: pl.DataFrame, n_docs: int, params: StoryParams) -> pl.DataFrame:
-    """The edges :func:`build_stories` clusters by default: lead vectors, corpus TF-IDF, :func:`event_edges`."""
-    docs = article_vectors(vectors, paragraphs, n_docs, params.lead_chars)
+def event_graph(
+    vectors: np.ndarray,
+    paragraphs: pl.DataFrame,
+    n_docs: int,
+    params: StoryParams,
+    doc_vectors: np.ndarray | None = None,
+) -> pl.DataFrame:
+    """The edges :func:`build_stories` clusters by default: lead vectors (``doc_vectors`` when already
+    computed), corpus TF-IDF, :func:`event_edges`."""
+    docs = article_vectors(vectors, paragraphs, n_docs, params.lead_chars) if doc_vectors is None else doc_vectors
     texts = article_texts(paragraphs, n_docs)
     lexical = lexical_vectors(texts) if texts is not None else None
     return event_edges(docs, paragraphs, lexical, params)

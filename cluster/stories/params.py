@@ -92,3 +92,9 @@ def _check_edges(n_docs: int, edges: pl.DataFrame) -> None:
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("edge weights must be finite and >= 0")
 
+
+def _check_vec_rows(rows: np.ndarray, n_vectors: int) -> None:
+    if rows.size and (rows.min() < 0 or rows.max() >= n_vectors):
+        raise ValueError(
+            f"paragraphs.vec_row must lie in [0, {n_vectors}), found values in [{rows.min()}, {rows.max()}]"
+        )

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
-from cluster.stories.params import _check_doc_ids, _check_n_docs, _check_paragraphs
+from cluster.stories.params import _check_doc_ids, _check_n_docs, _check_paragraphs, _check_vec_rows
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +52,7 @@ def article_vectors(
     out = np.zeros((n_docs, d), dtype=np.float64)
     if usable.height:
         rows = usable["vec_row"].to_numpy()
-        if rows.min() < 0 or rows.max() >= vectors.shape[0]:
-            raise ValueError(
-                f"paragraphs.vec_row must lie in [0, {vectors.shape[0]}), "
-                f"found values in [{rows.min()}, {rows.max()}]"
-            )
+        _check_vec_rows(rows, vectors.shape[0])
         w = usable["w"].to_numpy()
         np.add.at(out, usable["doc_id"].to_numpy(), vectors[rows].astype(np.float64) * w[:, None])
     norms = np.linalg.norm(out, axis=1, keepdims=True)
