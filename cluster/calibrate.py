@@ -21,7 +21,7 @@ from cluster.ingest import parse_date
 from cluster.pipeline import Settings, find_neighbours, group
 from cluster.schemas import DOCUMENTS
 from cluster.store import EmbeddingCache, cache_path, manifest_model, read_manifest, read_table, settings_from_dict
-from cluster.stories import build_stories, cut_merges, event_graph, linkage_merges
+from cluster.stories import build_stories, cut_stories, event_edges, event_evidence, linkage_merges
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +168,8 @@ def story_sweep(results: Path, resolutions: Sequence[float]) -> list[StorySweepR
     """Stories at each ``--story-resolution``: how many, the largest, and how many articles stand alone.
 
     The story graph is built once and average linkage runs once down to the lowest resolution; each
-    resolution is a cut of its merges (the Leiden qualities, when a run used one, run once per value)."""
+    resolution is a cut of its merges, lone articles then joined as a run does (the Leiden qualities, when a
+    run used one, run once per value)."""
     if not resolutions:
         raise ValueError("give at least one story resolution")
     if any(not 0.0 < r <= 1.0 for r in resolutions):
@@ -181,9 +182,11 @@ def story_sweep(results: Path, resolutions: Sequence[float]) -> list[StorySweepR
     n_docs = documents.height
     labels_at: dict[float, np.ndarray] = {}
     if params.quality == "average":
-        merges = linkage_merges(n_docs, event_graph(vectors, paras, n_docs, params), min(resolutions))
+        doc_vectors, lexical = event_evidence(vectors, paras, n_docs, params)
+        edges = event_edges(doc_vectors, paras, lexical, params)
+        merges = linkage_merges(n_docs, edges, min(resolutions))
         for r in resolutions:
-            labels_at[r] = cut_merges(n_docs, merges, r)
+            labels_at[r] = cut_stories(merges, edges, doc_vectors, lexical, replace(params, resolution=r))
     else:
         for r in resolutions:
             labels_at[r] = build_stories(vectors, paras, n_docs, replace(params, resolution=r))

@@ -16,6 +16,11 @@ from cluster.stories import (
     build_stories_kept,
     cluster_stories,
     cut_merges,
+    cut_stories,
+    event_edges,
+    event_evidence,
+    is_page_noise,
+    join_orphans,
     lexical_scores,
     lexical_vectors,
     linkage_merges,
@@ -446,3 +451,93 @@ def test_lead_vectors_read_only_the_first_characters() -> None:
     np.testing.assert_allclose(lead, unit(np.array([3.0, 1.0, 0.0])), atol=1e-6)
     with pytest.raises(ValueError, match="lead_chars"):
         article_vectors(vectors, paras, 1, lead_chars=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "noise"),
+    [
+        ("mboxCreate('FoxNews-Politics-Autoplay-Videos-In-Articles');", True),
+        ("(function(d, s, id) { var js, fjs = d.getElementsByTagName(s)[0]; })(document);", True),
+        ("We use cookies to give you the best experience. By continuing you accept cookies.", True),
+        ("Please enable JavaScript to watch this video.", True),
+        ("The chocolate chip cookies were recalled on Monday after 12 children fell ill.", False),
+        ("Apple will ship the Watch in April (Tim Cook said so on Monday); analysts agree.", False),
+        ("A long report of prose. " * 20 + "BF_STATIC.push(function () { document.x(); });", False),
+    ],
+)
+def test_page_noise(text: str, noise: bool) -> None:
+    assert is_page_noise(text) is noise
+
+
+def test_lead_vectors_and_texts_skip_script_and_cookie_notices() -> None:
+    vectors = unit(np.eye(3))
+    texts = [
+        "mboxCreate('FoxNews-Politics-Autoplay-Videos-In-Articles');",
+        "This site uses cookies. Accept cookies to continue reading.",
+        "U.S. officials say Islamic State fighters seized a cache of airdropped weapons near Kobani.",
+    ]
+    paras = pl.DataFrame(
+        {
+            "doc_id": [0, 0, 0],
+            "vec_row": [0, 1, 2],
+            "is_boilerplate": [False] * 3,
+            "n_chars": [len(t) for t in texts],
+            "passage_id": [0, 1, 2],
+            "position": [0, 1, 2],
+            "text": texts,
+        },
+        schema={**SCHEMA, "position": pl.Int64, "text": pl.String},
+    )
+    # the lead is the news sentence alone, and so is the text TF-IDF reads
+    np.testing.assert_allclose(article_vectors(vectors, paras, 1, lead_chars=1000)[0], [0.0, 0.0, 1.0], atol=1e-6)
+    assert article_texts(paras, 1) == [texts[2]]
+
+
+def _orphan_case() -> tuple[np.ndarray, pl.DataFrame, np.ndarray]:
+    """Story 0 = articles 0-2 (alike), article 3 alone but like story 0, article 4 alone and unlike anything."""
+    vectors = unit(np.array([[1, 0.1, 0], [1, 0, 0.1], [1, 0.1, 0.1], [1, 0.3, 0.2], [0, 0, 1]], dtype=float))
+    edges = pl.DataFrame(
+        {"doc_a": [0, 0, 1, 2, 3], "doc_b": [1, 2, 2, 3, 4], "weight": [0.8, 0.8, 0.8, 0.3, 0.1]},
+        schema={"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64},
+    )
+    return vectors, edges, np.array([0, 0, 0, 1, 2])
+
+
+def test_a_lone_article_joins_the_story_it_is_most_like() -> None:
+    vectors, edges, labels = _orphan_case()
+    joined = join_orphans(labels, edges, vectors, None, lexical_weight=0.7, min_score=0.9)
+    # 3 joins story 0 (cosine to its mean ~0.97); 4 has an edge only to a lone article, so it stays alone
+    np.testing.assert_array_equal(joined, [0, 0, 0, 0, 1])
+    # too strict a score, or the join turned off: nothing moves
+    np.testing.assert_array_equal(join_orphans(labels, edges, vectors, None, lexical_weight=0.7, min_score=0.99),
+                                  labels)
+    np.testing.assert_array_equal(join_orphans(labels, edges, vectors, None, lexical_weight=0.7, min_score=1.1),
+                                  labels)
+
+
+def test_a_lone_article_needs_an_edge_and_shared_words_to_join() -> None:
+    vectors, edges, labels = _orphan_case()
+    # without the 2-3 edge (e.g. it failed the lexical check) article 3 has no story to join
+    np.testing.assert_array_equal(
+        join_orphans(labels, edges.filter(pl.col("doc_b") != 3), vectors, None, lexical_weight=0.7, min_score=0.5),
+        labels,
+    )
+    # with texts: article 3 shares no word with story 0, so its score is 0.3 * cosine and it stays alone
+    texts = ["meteorite crater Managua"] * 3 + ["Bundestag Haushalt Rentenreform", "Hochwasser Dresden Elbe"]
+    lexical = lexical_vectors(texts)
+    np.testing.assert_array_equal(join_orphans(labels, edges, vectors, lexical, lexical_weight=0.7, min_score=0.5),
+                                  labels)
+
+
+def test_cut_stories_equals_build_stories() -> None:
+    vectors = topical(4, 4)
+    texts = WATCH + BEND[:3] + ["Apple says nine iPhone 6 Plus owners complained; Bendgate had 53 million views."]
+    paras = with_texts(texts)
+    params = StoryParams()
+    doc_vectors, lexical = event_evidence(vectors, paras, 8, params)
+    edges = event_edges(doc_vectors, paras, lexical, params)
+    merges = linkage_merges(8, edges, 0.1)
+    for r in (0.2, 0.3, 0.5):
+        p = StoryParams(resolution=r)
+        want = build_stories(vectors, paras, 8, p)
+        np.testing.assert_array_equal(cut_stories(merges, edges, doc_vectors, lexical, p), want)

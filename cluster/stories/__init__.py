@@ -5,6 +5,7 @@ the model finds them:
 
 1. :func:`article_vectors` with ``lead_chars`` — one vector per article from its lead (the first
    ``lead_chars`` characters of content), where news states its event.
+   Script, markup and cookie/JavaScript notices (:func:`is_page_noise`) are not read, here or in step 2.
 2. :func:`lexical_vectors` — TF-IDF rows of each article's content text with IDF computed on the corpus
    itself, so words every article of a topic uses ("Apple", "ISIS") weigh little and the event's own names,
    numbers and rare words weigh much.
@@ -16,6 +17,8 @@ the model finds them:
 4. :func:`average_linkage` — agglomerative clustering on that sparse graph: two stories merge while the
    mean weight over all their article pairs (pairs without an edge count 0) is at least ``resolution``.
    No chaining: one strong pair cannot join two groups.
+5. :func:`join_orphans` — an article left alone joins the story whose mean lead vector and mean TF-IDF row
+   it is most like, among the stories it has an edge to, when that score is at least ``orphan_join``.
 
 The earlier graph method (Leiden on paragraph-match scores) stays available with ``quality`` set to
 ``"modularity"`` or ``"cpm"``:
@@ -35,8 +38,9 @@ redoing only the work of articles whose content paragraphs changed.
 No step builds an n×n matrix: neighbours come from the index with ``k``, passage pairs
 from a join on ``passage_id`` (passages held by very many articles are skipped).
 
-Modules: ``params`` (StoryParams, checks), ``vectors`` (article vectors, texts, TF-IDF, fingerprints),
-``graph`` (candidate pairs and edge weights), ``communities`` (average linkage, Leiden).
+Modules: ``params`` (StoryParams, checks), ``vectors`` (article vectors, texts, TF-IDF, page noise,
+fingerprints), ``graph`` (candidate pairs and edge weights), ``communities`` (average linkage, orphan joins,
+Leiden).
 """
 
 from __future__ import annotations
@@ -46,11 +50,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 
 from cluster.schemas import STORY_SCORES
-from cluster.stories.communities import average_linkage, cluster_stories, cut_merges, linkage_merges
+from cluster.stories.communities import (
+    average_linkage,
+    cluster_stories,
+    cut_merges,
+    join_orphans,
+    linkage_merges,
+)
 from cluster.stories.graph import (
     event_edges,
+    event_evidence,
     event_graph,
     knn_edges,
     paragraph_match,
@@ -64,6 +76,7 @@ from cluster.stories.vectors import (
     article_fingerprints,
     article_texts,
     article_vectors,
+    is_page_noise,
     lexical_scores,
     lexical_vectors,
 )
@@ -80,8 +93,12 @@ __all__ = [
     "build_stories_kept",
     "cluster_stories",
     "cut_merges",
+    "cut_stories",
     "event_edges",
+    "event_evidence",
     "event_graph",
+    "is_page_noise",
+    "join_orphans",
     "knn_edges",
     "lexical_scores",
     "lexical_vectors",
@@ -108,6 +125,22 @@ def build_stories(
     return _labels(article_vectors(vectors, paragraphs, n_docs, lead), vectors, paragraphs, n_docs, params)
 
 
+def cut_stories(
+    merges: list[tuple[int, int, float]],
+    edges: pl.DataFrame,
+    doc_vectors: np.ndarray,
+    lexical: sparse.csr_matrix | None,
+    params: StoryParams,
+) -> np.ndarray:
+    """The default method's labels at ``params.resolution`` from the merges of :func:`linkage_merges` (run
+    once down to the lowest resolution of a sweep) and the evidence they came from (:func:`event_evidence`,
+    :func:`event_edges`): :func:`cut_merges`, then :func:`join_orphans`. Equal to :func:`build_stories`."""
+    labels = cut_merges(doc_vectors.shape[0], merges, params.resolution)
+    return join_orphans(
+        labels, edges, doc_vectors, lexical, lexical_weight=params.lexical_weight, min_score=params.orphan_join
+    )
+
+
 def _labels(
     doc_vectors: np.ndarray,
     vectors: np.ndarray,
@@ -121,8 +154,12 @@ def _labels(
     if params.quality == "average":
         if n_docs == 0:
             return np.zeros(0, dtype=np.int64)
-        edges = event_graph(vectors, paragraphs, n_docs, params, doc_vectors)
-        return average_linkage(n_docs, edges, resolution=params.resolution)
+        docs, lexical = event_evidence(vectors, paragraphs, n_docs, params, doc_vectors)
+        edges = event_edges(docs, paragraphs, lexical, params)
+        labels = average_linkage(n_docs, edges, resolution=params.resolution)
+        return join_orphans(
+            labels, edges, docs, lexical, lexical_weight=params.lexical_weight, min_score=params.orphan_join
+        )
     edges = story_edges(
         doc_vectors,
         paragraphs,

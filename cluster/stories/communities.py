@@ -9,6 +9,7 @@ import igraph as ig
 import leidenalg
 import numpy as np
 import polars as pl
+from scipy import sparse
 
 from cluster.stories.params import EDGE_SCHEMA, _check_edges, _check_n_docs
 
@@ -142,3 +143,56 @@ def average_linkage(n_docs: int, edges: pl.DataFrame, *, resolution: float) -> n
         raise ValueError(f"resolution must be > 0 for average linkage, got {resolution}")
     return cut_merges(n_docs, linkage_merges(n_docs, edges, resolution), resolution)
 
+
+
+def join_orphans(
+    labels: np.ndarray,
+    edges: pl.DataFrame,
+    doc_vectors: np.ndarray,
+    lexical: sparse.csr_matrix | None,
+    *,
+    lexical_weight: float,
+    min_score: float,
+) -> np.ndarray:
+    """Labels where each article left a story of its own joins the story it is most like, if that is alike
+    enough: a lone article that tells a story in other words (a short report, a debunking) has too few strong
+    pairs for average linkage, which asks it to be alike to every member.
+
+    Candidates are the stories of two or more articles that the article has an edge to (only pairs that passed
+    the edge checks, so a join never rests on similarity alone); the score is
+    ``(1 - lexical_weight) * cosine(lead vector, story's mean lead vector) + lexical_weight * cosine(TF-IDF
+    row, story's mean TF-IDF row)`` (the vector cosine alone without ``lexical``). The article joins the best
+    story when the score is at least ``min_score`` (above 1: never). Stories are judged as cut, before any
+    join; labels are renumbered by first appearance. Cost: one pass over the edges."""
+    labels = np.asarray(labels, dtype=np.int64)
+    n = labels.size
+    if n == 0 or edges.height == 0 or min_score > 1.0:
+        return labels
+    sizes = np.bincount(labels)
+    a, b = edges["doc_a"].to_numpy(), edges["doc_b"].to_numpy()
+    lone = sizes[labels] == 1
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    pick = lone[src] & ~lone[dst]
+    if not pick.any():
+        return labels
+    cand = pl.DataFrame({"doc": src[pick], "story": labels[dst[pick]]}).unique().sort("doc", "story")
+    doc, story = cand["doc"].to_numpy(), cand["story"].to_numpy()
+    members = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(sizes.size, n))
+    mean_vec = members @ doc_vectors.astype(np.float64)
+    mean_vec /= np.maximum(np.linalg.norm(mean_vec, axis=1, keepdims=True), 1e-12)
+    score = np.einsum("ij,ij->i", doc_vectors[doc].astype(np.float64), mean_vec[story])
+    if lexical is not None:
+        mean_lex = sparse.csr_matrix(members @ lexical)
+        norms = np.sqrt(np.asarray(mean_lex.multiply(mean_lex).sum(axis=1)).ravel())
+        mean_lex = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ mean_lex)
+        lex = np.asarray(lexical[doc].multiply(mean_lex[story]).sum(axis=1)).ravel()
+        score = (1.0 - lexical_weight) * score + lexical_weight * lex
+    out = labels.copy()
+    best = pl.DataFrame({"doc": doc, "story": story, "score": score}).sort(
+        ["doc", "score", "story"], descending=[False, True, False]
+    ).unique("doc", keep="first")
+    for d, s, v in best.iter_rows():
+        if v >= min_score:
+            out[d] = s
+    return _first_appearance(out)

@@ -347,6 +347,20 @@ def event_edges(
     )
 
 
+def event_evidence(
+    vectors: np.ndarray,
+    paragraphs: pl.DataFrame,
+    n_docs: int,
+    params: StoryParams,
+    doc_vectors: np.ndarray | None = None,
+) -> tuple[np.ndarray, sparse.csr_matrix | None]:
+    """What the default method reads of each article: its lead vector (``doc_vectors`` when already computed)
+    and its corpus TF-IDF row (``None`` when ``paragraphs`` has no ``text`` column)."""
+    docs = article_vectors(vectors, paragraphs, n_docs, params.lead_chars) if doc_vectors is None else doc_vectors
+    texts = article_texts(paragraphs, n_docs)
+    return docs, (lexical_vectors(texts) if texts is not None else None)
+
+
 def event_graph(
     vectors: np.ndarray,
     paragraphs: pl.DataFrame,
@@ -354,10 +368,6 @@ def event_graph(
     params: StoryParams,
     doc_vectors: np.ndarray | None = None,
 ) -> pl.DataFrame:
-    """The edges :func:`build_stories` clusters by default: lead vectors (``doc_vectors`` when already
-    computed), corpus TF-IDF, :func:`event_edges`."""
-    docs = article_vectors(vectors, paragraphs, n_docs, params.lead_chars) if doc_vectors is None else doc_vectors
-    texts = article_texts(paragraphs, n_docs)
-    lexical = lexical_vectors(texts) if texts is not None else None
+    """The edges :func:`build_stories` clusters by default: :func:`event_evidence`, then :func:`event_edges`."""
+    docs, lexical = event_evidence(vectors, paragraphs, n_docs, params, doc_vectors)
     return event_edges(docs, paragraphs, lexical, params)
-

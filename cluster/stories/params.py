@@ -30,7 +30,9 @@ class StoryParams:
     similarity of the article pairs of a story — higher gives more, smaller stories. ``k`` is the number of
     neighbours searched per article, ``lead_chars`` how much of each article's content its vector reads,
     ``lexical_weight`` the share of the TF-IDF score in a pair's weight and ``min_lexical`` the least
-    TF-IDF score for a pair to count at all (unless it shares passages). ``threshold`` and ``passage_weight``
+    TF-IDF score for a pair to count at all (unless it shares passages), ``orphan_join`` the least score
+    for an article that average linkage left alone to join the story it is most like (:func:`join_orphans`;
+    above 1 turns it off). ``threshold`` and ``passage_weight``
     only apply to the Leiden qualities ``"modularity"`` and ``"cpm"`` (the paragraph-match graph).
     """
 
@@ -45,6 +47,7 @@ class StoryParams:
     lead_chars: int = 1000
     lexical_weight: float = 0.7
     min_lexical: float = 0.05
+    orphan_join: float = 0.25
 
 
 def _check_paragraphs(paragraphs: pl.DataFrame, columns: tuple[str, ...]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 
 import numpy as np
 import polars as pl
@@ -15,13 +16,48 @@ from cluster.stories.params import _check_doc_ids, _check_n_docs, _check_paragra
 logger = logging.getLogger(__name__)
 
 
+# what scraped pages carry as text that no article states its event in: script and markup left in the text,
+# and the site's notices about cookies, JavaScript or ad blockers
+_CODE = re.compile(
+    r"[{}]|\w\([^()]*\)\s*;|\bfunction\s*\(|\bvar\s+\w+\s*=|</?[a-z][a-z0-9]*(?:\s[^>]*)?>|\b(?:window|document)\.\w",
+    re.IGNORECASE,
+)
+_NOTICE = re.compile(
+    r"\b(?:(?:we|site|website|this site) uses? cookies|cookie (?:policy|settings|notice|preferences)"
+    r"|accept (?:all )?cookies"
+    r"|(?:enable|turn on|requires?) javascript|javascript (?:is )?(?:disabled|required|turned off)"
+    r"|your browser (?:does not|doesn't|is out of date|is not supported)|ad ?blocker)\b",
+    re.IGNORECASE,
+)
+
+
+def is_page_noise(text: str) -> bool:
+    """Whether a paragraph is script or markup (``mboxCreate('…');``, ``{…}``, tags: a paragraph of up to 300
+    characters holding any, or a longer one that starts with it) or a site notice about cookies, JavaScript or
+    ad blockers (up to 400 characters): page text no article tells its event in, which the story steps leave
+    out of an article's lead vector and its TF-IDF text. A long paragraph of prose with a script tail stays."""
+    code = _CODE.search(text)
+    if code is not None and (len(text) <= 300 or code.start() < 20):
+        return True
+    return len(text) <= 400 and _NOTICE.search(text) is not None
+
+
+def _content(paragraphs: pl.DataFrame) -> pl.Expr:
+    """The paragraphs the story steps read: not boilerplate and, where the text is known, not page noise."""
+    keep = ~pl.col("is_boilerplate").fill_null(False)
+    if "text" in paragraphs.columns:
+        keep &= ~pl.col("text").fill_null("").map_elements(is_page_noise, return_dtype=pl.Boolean)
+    return keep
+
+
 def article_vectors(
     vectors: np.ndarray, paragraphs: pl.DataFrame, n_docs: int, lead_chars: int | None = None
 ) -> np.ndarray:
     """One L2-normalised float32 vector per article.
 
     The vector is the mean of the article's non-boilerplate paragraph vectors weighted
-    by paragraph length (``n_chars``). Paragraphs with a null ``vec_row`` are ignored.
+    by paragraph length (``n_chars``). Paragraphs with a null ``vec_row`` are ignored, and so is page noise
+    (:func:`is_page_noise`) when the frame has a ``text`` column.
     With ``lead_chars`` only the first ``lead_chars`` characters of content count (paragraphs in order of
     ``position`` when the frame has it; one cut at the limit counts by the part before it): the lead,
     where an article says what happened. Articles without a usable paragraph get a zero vector.
@@ -34,9 +70,7 @@ def article_vectors(
     _check_paragraphs(paragraphs, ("doc_id", "vec_row", "is_boilerplate", "n_chars"))
     _check_doc_ids(paragraphs, n_docs)
     d = vectors.shape[1]
-    usable = paragraphs.filter(
-        pl.col("vec_row").is_not_null() & ~pl.col("is_boilerplate").fill_null(False)
-    ).select(
+    usable = paragraphs.filter(pl.col("vec_row").is_not_null() & _content(paragraphs)).select(
         pl.col("doc_id").cast(pl.Int64),
         pl.col("vec_row").cast(pl.Int64),
         pl.col("n_chars").cast(pl.Float64).fill_null(0.0).clip(lower_bound=1.0).alias("w"),
@@ -88,8 +122,8 @@ _FOREIGN_STOP_WORDS = frozenset(
 
 
 def article_texts(paragraphs: pl.DataFrame, n_docs: int) -> list[str] | None:
-    """Each article's non-boilerplate paragraph texts in order, joined; ``None`` when ``paragraphs`` has
-    no ``text`` column (then no lexical evidence can be drawn)."""
+    """Each article's non-boilerplate paragraph texts in order (page noise left out, :func:`is_page_noise`),
+    joined; ``None`` when ``paragraphs`` has no ``text`` column (then no lexical evidence can be drawn)."""
     _check_n_docs(n_docs)
     if "text" not in paragraphs.columns:
         return None
@@ -97,7 +131,7 @@ def article_texts(paragraphs: pl.DataFrame, n_docs: int) -> list[str] | None:
     _check_doc_ids(paragraphs, n_docs)
     order = [c for c in ("doc_id", "position") if c in paragraphs.columns]
     joined = (
-        paragraphs.filter(~pl.col("is_boilerplate").fill_null(False) & pl.col("text").is_not_null())
+        paragraphs.filter(_content(paragraphs) & pl.col("text").is_not_null())
         .sort(order, maintain_order=True)
         .group_by("doc_id", maintain_order=True)
         .agg(pl.col("text").str.join("\n"))
