@@ -24,7 +24,7 @@ def calibrate(
     story_resolutions: Annotated[
         str,
         typer.Option(help="Comma-separated --story-resolution values to count stories at (no re-embedding)."),
-    ] = "0.2,0.25,0.3,0.35,0.4,0.45,0.5",
+    ] = "0.2,0.25,0.3,0.34,0.4,0.45,0.5",
     as_json: AsJson = False,
 ) -> None:
     """Least similar accepted vs most similar rejected pairs, and counts across thresholds and story

@@ -61,7 +61,7 @@ StoryResolution = Annotated[
 # so `--help` does not import the library (about a second); tests/test_cli.py checks they agree.
 DEFAULT_THRESHOLD = 0.92
 DEFAULT_MIN_SHARE = 0.5
-DEFAULT_STORY_RESOLUTION = 0.3
+DEFAULT_STORY_RESOLUTION = 0.34
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage to stderr.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 NliModel = Annotated[

@@ -86,10 +86,10 @@ def test_calibrate_counts_stories_across_resolutions_without_embedding(tmp_path,
     out = tmp_path / "out"
     run_corpus(RunOptions(paths=[corpus(tmp_path)], out=out), encoder=AxisEncoder())
     monkeypatch.setattr("cluster.embed.load_encoder", lambda *a, **k: (_ for _ in ()).throw(AssertionError("embedded")))
-    result = CliRunner().invoke(app, ["calibrate", str(out), "--json", "--story-resolutions", "0.05,0.3,0.99"])
+    result = CliRunner().invoke(app, ["calibrate", str(out), "--json", "--story-resolutions", "0.05,0.34,0.99"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["story_sweep"]
-    assert [r["resolution"] for r in rows] == [0.05, 0.3, 0.99]
+    assert [r["resolution"] for r in rows] == [0.05, 0.34, 0.99]
     assert [r["is_run"] for r in rows] == [False, True, False]
     counts = [r["stories"] for r in rows]
     # "wire" and "near" share every passage: one story up to a high resolution; more stories as it rises

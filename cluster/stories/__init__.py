@@ -117,9 +117,10 @@ DEFAULT_PARAMS = StoryParams()
 def build_stories(
     vectors: np.ndarray, paragraphs: pl.DataFrame, n_docs: int, params: StoryParams = DEFAULT_PARAMS
 ) -> np.ndarray:
-    """Story label per article. Default (``quality="average"``): :func:`event_graph` →
-    :func:`average_linkage` at ``params.resolution``. With ``"modularity"``/``"cpm"``: :func:`article_vectors`
-    → :func:`story_edges` (scored by :func:`paragraph_match`) → :func:`cluster_stories`."""
+    """Story label per article. Default (``quality="average"``): :func:`event_evidence` →
+    :func:`event_edges` → :func:`average_linkage` at ``params.resolution`` → :func:`join_orphans`. With
+    ``"modularity"``/``"cpm"``: :func:`article_vectors` → :func:`story_edges` (scored by :func:`paragraph_match`)
+    → :func:`cluster_stories`."""
     _check_n_docs(n_docs)
     lead = params.lead_chars if params.quality == "average" else None
     return _labels(article_vectors(vectors, paragraphs, n_docs, lead), vectors, paragraphs, n_docs, params)

@@ -42,12 +42,12 @@ class StoryParams:
     min_passage_share: float = 0.0
     max_docs_per_passage: int = 50
     quality: str = "average"
-    resolution: float = 0.3
+    resolution: float = 0.34
     seed: int = 0
     lead_chars: int = 1000
-    lexical_weight: float = 0.7
+    lexical_weight: float = 0.6
     min_lexical: float = 0.05
-    orphan_join: float = 0.25
+    orphan_join: float = 0.3
 
 
 def _check_paragraphs(paragraphs: pl.DataFrame, columns: tuple[str, ...]) -> None:
