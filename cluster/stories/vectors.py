@@ -30,16 +30,24 @@ _NOTICE = re.compile(
     re.IGNORECASE,
 )
 
+_CODE_MARKS = ("{", "}", "(", "<", "var", "window.", "document.")
+_NOTICE_MARKS = ("cookie", "javascript", "browser", "blocker")
+
 
 def is_page_noise(text: str) -> bool:
     """Whether a paragraph is script or markup (``mboxCreate('…');``, ``{…}``, tags: a paragraph of up to 300
     characters holding any, or a longer one that starts with it) or a site notice about cookies, JavaScript or
     ad blockers (up to 400 characters): page text no article tells its event in, which the story steps leave
     out of an article's lead vector and its TF-IDF text. A long paragraph of prose with a script tail stays."""
-    code = _CODE.search(text)
-    if code is not None and (len(text) <= 300 or code.start() < 20):
-        return True
-    return len(text) <= 400 and _NOTICE.search(text) is not None
+    head = text if len(text) <= 300 else text[:400]  # of a long paragraph only its start counts
+    if any(mark in head for mark in _CODE_MARKS):  # a cheap look first: most paragraphs hold none of these
+        code = _CODE.search(head)
+        if code is not None and (len(text) <= 300 or code.start() < 20):
+            return True
+    if len(text) > 400:
+        return False
+    lower = text.lower()
+    return any(mark in lower for mark in _NOTICE_MARKS) and _NOTICE.search(text) is not None
 
 
 def _content(paragraphs: pl.DataFrame) -> pl.Expr:
