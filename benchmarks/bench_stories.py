@@ -48,7 +48,7 @@ GRID = {
 }
 GRAPH_KEYS = ("lexical_weight", "lead_chars", "k")  # what the graph and its merges depend on
 RESOLUTIONS = tuple(round(0.2 + 0.02 * i, 2) for i in range(14))  # 0.20 … 0.46
-THRESHOLDS = tuple(round(0.4 + 0.02 * i, 2) for i in range(16))  # baseline cosine 0.40 … 0.70
+THRESHOLDS = tuple(round(0.4 + 0.02 * i, 2) for i in range(21))  # baseline cosine 0.40 … 0.80
 OLD_DEFAULT = st.StoryParams(k=15, threshold=0.5, passage_weight=0.5, quality="modularity", resolution=1.0)
 N_FOLDS = 5
 
