@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+from cluster.store import release_pages
+
 log = logging.getLogger(__name__)
+_RELEASE_EVERY = 16  # query batches between releases of a memory map's pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ def neighbour_pairs(
     """
     if not -1.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
-    vectors = _check(vectors)
+    mapped, vectors = vectors, _check(vectors)
     n = vectors.shape[0]
     todo = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     lefts, rights, scores = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
@@ -98,6 +101,8 @@ def neighbour_pairs(
             rights.append(ids[q, j])
             scores.append(sims[q, j])
             query, k = query[~done], min(k * 4, params.max_k, n)
+        if (start // params.batch) % _RELEASE_EVERY == _RELEASE_EVERY - 1:
+            release_pages(mapped)  # memory-mapped vectors: only the rows being searched stay resident
         if progress:
             progress(min(start + params.batch, len(todo)), len(todo))
     return unique_pairs(

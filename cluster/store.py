@@ -5,6 +5,8 @@ check and manifest reader in one place.
 OUT/documents.parquet  paragraphs.parquet  passages.parquet  pairs.parquet  copies.parquet  stories.parquet
 OUT/manifest.json                      versions, model, thresholds, inputs, counts, skipped records, timings
 OUT/cache/embeddings-<model>.npz       embedding cache by content hash (a re-run embeds nothing it has seen)
+OUT/cache/vectors-<model>.npy          the run's vectors, row = text_id of the paragraphs table; memory-mapped
+                                       while the run works, so a million paragraphs never hold them in RAM
 ```
 
 A living index (cluster/living/):
@@ -33,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import mmap
 import os
 import re
 import tempfile
@@ -113,6 +116,38 @@ def read_vectors(path: Path) -> tuple[list[str], np.ndarray]:
     return hashes, vectors
 
 
+def vectors_path(out: Path, model: str, dim: int) -> Path:
+    """The memory-mapped vectors of a run (row = ``text_id``) in an output folder."""
+    return out / "cache" / f"vectors-{model_key(model, dim)}.npy"
+
+
+def vector_file(
+    target: Path, n: int, dim: int, fill: Callable[[np.ndarray], None]
+) -> np.ndarray:
+    """An (n, dim) float32 .npy at ``target``, written through a memory map by ``fill`` (atomically: a failed
+    fill leaves no file), then opened read-only as a memory map: its pages live in the page cache, not in
+    the process's heap."""
+    with writing(target) as tmp:
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, dim))
+        fill(array)
+        array.flush()
+        del array
+    return np.load(target, mmap_mode="r")
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Drop the resident pages of a read-only memory-mapped ``array`` (or of the map it views) from this
+    process: they stay in the page cache and come back on the next read, so the resident set holds only the
+    rows a stage is reading. Nothing happens for an array in RAM."""
+    while array is not None:
+        handle = getattr(array, "_mmap", None)
+        if isinstance(handle, mmap.mmap):
+            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and getattr(array, "mode", "r") == "r":
+                handle.madvise(mmap.MADV_DONTNEED)
+            return
+        array = array.base if isinstance(array.base, np.ndarray) else None
+
+
 def cache_path(out: Path, model: str, dim: int) -> Path:
     """The embedding cache of ``model`` in an output folder."""
     return out / "cache" / f"embeddings-{model_key(model, dim)}.npz"
@@ -177,6 +212,14 @@ class EmbeddingCache:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    def rows(self, hashes: list[str]) -> np.ndarray:
+        """Row of each hash in :meth:`take` (-1 where not cached)."""
+        return np.array([self._rows.get(h, -1) for h in hashes], dtype=np.int64)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The cached vectors of ``rows`` (from :meth:`rows`, none -1)."""
+        return self._vectors[rows]
 
     def lookup(self, hashes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(found mask, vectors of the found ones in order)."""
