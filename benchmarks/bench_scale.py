@@ -166,11 +166,12 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
         @contextmanager
         def stage(self, name: str) -> Iterator[None]:
             before = sampler.mark()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             with super().stage(name):
                 yield
             stages[name] = {
                 "seconds": round(time.perf_counter() - start, 2),
+                "cpu_seconds": round(time.process_time() - cpu, 2),
                 "rss_before_mb": _mb(before),
                 "peak_rss_mb": _mb(sampler.peak),
                 "rss_after_mb": _mb(_rss()),
@@ -219,6 +220,7 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
         "steps": steps,
         "analyse_seconds": round(analyse_seconds, 2),
         "after_embedding_seconds": round(sum(stages[s]["seconds"] for s in after), 2),
+        "after_embedding_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in after), 2),
         "after_embedding_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in after),
         "peak_rss_process_mb": _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024),
         "load_average_start_end": [load_start, _load()],
@@ -294,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{k} {v['seconds']:.1f}s/{v['peak_rss_mb']:.0f}MB" for k, v in row["stages"].items()
             )
             print(f"{row['paragraphs']:>8d} paragraphs ({row['distinct_texts']} texts): after embedding "
-                  f"{row['after_embedding_seconds']:.1f}s, peak RSS {row['after_embedding_peak_rss_mb']:.0f} MB "
+                  f"{row['after_embedding_seconds']:.1f}s (CPU {row['after_embedding_cpu_seconds']:.0f}s), "
+                  f"peak RSS {row['after_embedding_peak_rss_mb']:.0f} MB "
                   f"(process {row['peak_rss_process_mb']:.0f} MB) [{stage_text}] load {row['load_average_start_end']}",
                   flush=True)
             for step in row["steps"]:
@@ -304,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = sorted(rows, key=int)
     figures["growth_exponents"] = {
         f"{a}->{b}": {"seconds": _exponent(rows, a, b, "after_embedding_seconds"),
+                      "cpu_seconds": _exponent(rows, a, b, "after_embedding_cpu_seconds"),
                       "peak_rss": _exponent(rows, a, b, "after_embedding_peak_rss_mb")}
         for i, a in enumerate(keys) for b in keys[i + 1 :]
     }

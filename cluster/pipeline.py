@@ -25,7 +25,7 @@ from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.paragraphs import BoilerplateParams, flag_repeated, judged_paragraphs
 from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
 from cluster.schemas import CONTRADICTIONS, OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
-from cluster.store import EmbeddingCache, release_pages, vector_file
+from cluster.store import EmbeddingCache, release_pages, trim_heap, vector_file
 from cluster.stories import StoryParams, StoryWork, build_stories_kept
 
 log = logging.getLogger(__name__)
@@ -237,6 +237,7 @@ def analyse(
     with clock.stage("neighbours"):
         left, right, score = find_neighbours(vectors, settings, progress)
         release_pages(vectors)
+        trim_heap()  # the index's freed lists
     return group(documents, paragraphs, vectors, (left, right, score), settings, clock)
 
 
@@ -281,6 +282,7 @@ def group(
             story_work,
         )
         release_pages(vectors)
+        trim_heap()
     with clock.stage("tables"):
         docs = _document_table(documents, paragraphs, labels, copy_of)
         stories = _story_table(docs, documents)

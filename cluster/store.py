@@ -32,6 +32,8 @@ interrupted run leaves the previous complete file or none, never a half-written 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
 import json
 import logging
@@ -148,6 +150,17 @@ def release_pages(array: np.ndarray) -> None:
         array = array.base if isinstance(array.base, np.ndarray) else None
 
 
+def trim_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc ``malloc_trim``; nothing elsewhere). After a
+    stage whose native libraries (FAISS, BLAS) freed many small blocks, the resident set otherwise keeps them
+    and the next stage's peak stacks on top."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def cache_path(out: Path, model: str, dim: int) -> Path:
     """The embedding cache of ``model`` in an output folder."""
     return out / "cache" / f"embeddings-{model_key(model, dim)}.npz"
@@ -236,7 +249,9 @@ class EmbeddingCache:
             if h not in self._rows:  # also skips a hash repeated within this batch
                 self._rows[h] = start + len(keep)
                 keep.append(i)
-        self._vectors = np.concatenate([self._vectors, np.asarray(vectors[keep], dtype=np.float32)])
+        fresh = np.asarray(vectors if len(keep) == len(hashes) else vectors[keep], dtype=np.float32)
+        # a first run adds every vector: keep that array rather than a concatenated copy of it
+        self._vectors = fresh if not len(self._vectors) else np.concatenate([self._vectors, fresh])
 
     def save(self) -> None:
         write_vectors(sorted(self._rows, key=self._rows.__getitem__), self._vectors, self.path)

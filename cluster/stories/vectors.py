@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
+from cluster.store import release_pages
 from cluster.stories.params import _check_doc_ids, _check_n_docs, _check_paragraphs, _check_vec_rows
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def article_vectors(
         for start in range(0, rows.size, _CHUNK):  # in order, so the sums are those of one np.add.at
             part = slice(start, start + _CHUNK)
             np.add.at(out, docs[part], vectors[rows[part]].astype(np.float64) * w[part, None])
+            if start // _CHUNK % 16 == 15:
+                release_pages(vectors)  # memory-mapped vectors: only the rows being read stay resident
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, norms, out=out, where=norms > 0)
     n_empty = int((norms[:, 0] == 0).sum())
