@@ -141,13 +141,14 @@ def release_pages(array: np.ndarray) -> None:
     """Drop the resident pages of a read-only memory-mapped ``array`` (or of the map it views) from this
     process: they stay in the page cache and come back on the next read, so the resident set holds only the
     rows a stage is reading. Nothing happens for an array in RAM."""
-    while array is not None:
-        handle = getattr(array, "_mmap", None)
+    current: np.ndarray | None = array
+    while current is not None:
+        handle = getattr(current, "_mmap", None)
         if isinstance(handle, mmap.mmap):
-            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and getattr(array, "mode", "r") == "r":
+            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and getattr(current, "mode", "r") == "r":
                 handle.madvise(mmap.MADV_DONTNEED)
             return
-        array = array.base if isinstance(array.base, np.ndarray) else None
+        current = current.base if isinstance(current.base, np.ndarray) else None
 
 
 def trim_heap() -> None:
