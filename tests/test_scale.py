@@ -57,6 +57,24 @@ def test_memory_mapped_vectors_give_the_tables_of_vectors_in_ram(synthetic, tmp_
     assert mapped.stats == in_ram.stats
 
 
+def test_an_ivf_index_filled_in_chunks_finds_the_pairs_of_one_add(synthetic, monkeypatch) -> None:
+    from cluster import index as index_mod
+
+    documents, encoder = synthetic
+    vectors, _ = embed(prepare(documents), encoder)
+    params = IndexParams(exact_max=1000)
+
+    def pairs() -> tuple[np.ndarray, ...]:
+        return index_mod.neighbour_pairs(index_mod.build_index(vectors, params), vectors, 0.6, params)
+
+    whole = pairs()
+    monkeypatch.setattr(index_mod, "_ADD_CHUNK", 97)
+    chunked = pairs()
+    assert len(whole[0]) > 100
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_cached_rerun_into_a_memory_map_gives_the_same_vectors(synthetic, tmp_path: Path) -> None:
     documents, encoder = synthetic
     paragraphs = prepare(documents)
