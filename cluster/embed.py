@@ -163,25 +163,34 @@ def encode_in_order(
     texts: Sequence[str],
     chunk: int = 512,
     progress: Callable[[int, int], None] | None = None,
+    out: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Encode ``texts`` longest first in chunks (for progress), returning rows in the input order."""
+    """Encode ``texts`` longest first in chunks (for progress), returning L2-normalised rows in the input order.
+
+    ``out`` (e.g. a memory-mapped file): write the rows there instead of a new array, text ``i`` to row
+    ``rows[i]`` (default ``i``); each chunk is normalised as it comes, so nothing the size of the corpus is
+    held in RAM.
+    """
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
+    if rows is not None and len(rows) != len(texts):
+        raise ValueError(f"rows has {len(rows)} entries for {len(texts)} texts")
     order = np.argsort([-len(t) for t in texts], kind="stable")
-    out: np.ndarray | None = None
+    target = np.arange(len(texts)) if rows is None else np.asarray(rows, dtype=np.int64)
     if progress:
         progress(0, len(order))  # the plain log line's rate and ETA count from here, the first chunk included
     for start in range(0, len(order), chunk):
-        rows = order[start : start + chunk]
-        vectors = np.asarray(encoder.encode([texts[i] for i in rows]), dtype=np.float32)
+        part = order[start : start + chunk]
+        vectors = normalise_rows(np.asarray(encoder.encode([texts[i] for i in part]), dtype=np.float32))
         if out is None:
             out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
-        out[rows] = vectors
+        out[target[part]] = vectors
         if progress:
             progress(min(start + chunk, len(order)), len(order))
     if out is None:
         raise ValueError("no texts to encode")
-    return normalise_rows(out)
+    return out
 
 
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:

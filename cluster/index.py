@@ -16,7 +16,11 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+from cluster.store import release_pages
+
 log = logging.getLogger(__name__)
+_RELEASE_EVERY = 16  # query batches between releases of a memory map's pages
+_ADD_CHUNK = 65_536  # vectors added to an IVF index at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,7 @@ class IndexParams:
 
 def build_index(vectors: np.ndarray, params: IndexParams = IndexParams()) -> faiss.Index:
     """A flat or IVF inner-product index holding ``vectors`` with ids 0..n-1."""
-    vectors = _check(vectors)
+    mapped, vectors = vectors, _check(vectors)
     n, dim = vectors.shape
     if n <= params.exact_max:
         index = faiss.IndexFlatIP(dim)
@@ -53,7 +57,9 @@ def build_index(vectors: np.ndarray, params: IndexParams = IndexParams()) -> fai
     rng = np.random.default_rng(params.seed)
     sample = vectors[rng.choice(n, size=40 * nlist, replace=False)] if n > 40 * nlist else vectors
     ivf.train(sample)
-    ivf.add(vectors)
+    for start in range(0, n, _ADD_CHUNK):  # ids stay 0..n-1 in order: the lists are those of one add
+        ivf.add(vectors[start : start + _ADD_CHUNK])
+        release_pages(mapped)  # memory-mapped vectors: the index's copy is all that stays resident
     ivf.nprobe = min(params.nprobe, nlist)
     log.info("IVF index: %d vectors, nlist=%d, nprobe=%d", n, nlist, ivf.nprobe)
     return ivf
@@ -81,7 +87,7 @@ def neighbour_pairs(
     """
     if not -1.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
-    vectors = _check(vectors)
+    mapped, vectors = vectors, _check(vectors)
     n = vectors.shape[0]
     todo = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     lefts, rights, scores = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
@@ -98,6 +104,8 @@ def neighbour_pairs(
             rights.append(ids[q, j])
             scores.append(sims[q, j])
             query, k = query[~done], min(k * 4, params.max_k, n)
+        if (start // params.batch) % _RELEASE_EVERY == _RELEASE_EVERY - 1:
+            release_pages(mapped)  # memory-mapped vectors: only the rows being searched stay resident
         if progress:
             progress(min(start + params.batch, len(todo)), len(todo))
     return unique_pairs(

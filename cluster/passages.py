@@ -16,6 +16,8 @@ import polars as pl
 from cluster.exact import normalise
 from cluster.schemas import PAIRS, PASSAGES, conform
 
+_MAX_SHINGLED = 20_000  # texts whose gram sets char_overlap keeps at once
+
 
 def char_overlap(
     texts: Sequence[str], left: np.ndarray, right: np.ndarray, size: int = 5
@@ -33,6 +35,8 @@ def char_overlap(
 
     def shingles(i: int) -> set[str]:
         if i not in grams:
+            if len(grams) >= _MAX_SHINGLED:  # a set of grams costs ~10 KB: memory stays flat at any corpus size
+                grams.clear()
             t = normalise(texts[i])
             grams[i] = {t[j : j + size] for j in range(max(1, len(t) - size + 1))}
         return grams[i]

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,11 @@ from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.paragraphs import BoilerplateParams, flag_repeated, judged_paragraphs
 from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
 from cluster.schemas import CONTRADICTIONS, OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
-from cluster.store import EmbeddingCache
+from cluster.store import EmbeddingCache, release_pages, trim_heap, vector_file
 from cluster.stories import StoryParams, StoryWork, build_stories_kept
 
 log = logging.getLogger(__name__)
+_CHUNK = 65_536  # rows copied at a time between the embedding cache and the vectors
 
 # (stage, done, total): long stages call it as they go
 Progress = Callable[[str, int, int], None]
@@ -128,23 +130,43 @@ def embed(
     encoder: Encoder,
     cache: EmbeddingCache | None = None,
     progress: Callable[[int, int], None] | None = None,
+    path: Path | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Vectors of every distinct text (row = ``text_id``) and how many were computed (not cached)."""
+    """Vectors of every distinct text (row = ``text_id``) and how many were computed (not cached).
+
+    ``path``: the vectors go to that .npy file (see :func:`cluster.store.vector_file`), written chunk by chunk
+    and returned memory-mapped read-only, rather than held as one array in RAM.
+    """
     texts = distinct_texts(paragraphs)
-    hashes = distinct_hashes(paragraphs)
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
-    if cache is None:
+    if cache is None and path is None:
         return encode_in_order(encoder, texts, progress=progress), len(texts)
-    found, cached = cache.lookup(hashes)
-    missing = np.flatnonzero(~found)
-    vectors = np.empty((len(texts), cache.dim), dtype=np.float32)
-    vectors[found] = cached
-    if len(missing):
-        fresh = encode_in_order(encoder, [texts[i] for i in missing], progress=progress)
-        vectors[missing] = fresh
-        cache.add([hashes[i] for i in missing], fresh)
-    return vectors, len(missing)
+    hashes = distinct_hashes(paragraphs)
+    rows = cache.rows(hashes) if cache is not None else np.full(len(texts), -1, dtype=np.int64)
+    missing = np.flatnonzero(rows < 0)
+
+    def fill(out: np.ndarray) -> None:
+        found = np.flatnonzero(rows >= 0)
+        for start in range(0, len(found), _CHUNK):  # cached vectors in chunks: no corpus-sized copy
+            part = found[start : start + _CHUNK]
+            out[part] = cache.take(rows[part])  # type: ignore[union-attr]
+        if len(missing):
+            encode_in_order(encoder, [texts[i] for i in missing], progress=progress, out=out, rows=missing)
+            if cache is not None:
+                cache.add([hashes[i] for i in missing], np.asarray(out[missing]))
+
+    if path is None:
+        vectors = np.empty((len(texts), cache.dim), dtype=np.float32)  # type: ignore[union-attr]
+        fill(vectors)
+        return vectors, len(missing)
+    dim = cache.dim if cache is not None else _dim(encoder)
+    return vector_file(path, len(texts), dim, fill), len(missing)
+
+
+def _dim(encoder: Encoder) -> int:
+    dim = int(getattr(encoder, "dim", 0) or 0)
+    return dim or int(np.asarray(encoder.encode(["dimension probe"])).shape[1])
 
 
 def find_neighbours(
@@ -156,6 +178,7 @@ def find_neighbours(
     if vectors.shape[0] < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     index = build_index(vectors, settings.index)
+    release_pages(vectors)  # the index holds its own copy
     return neighbour_pairs(
         index, vectors, search_floor(settings), settings.index,
         (lambda d, t: progress("neighbours", d, t)) if progress else None,
@@ -213,6 +236,8 @@ def analyse(
     clock = clock or Clock()
     with clock.stage("neighbours"):
         left, right, score = find_neighbours(vectors, settings, progress)
+        release_pages(vectors)
+        trim_heap()  # the index's freed lists
     return group(documents, paragraphs, vectors, (left, right, score), settings, clock)
 
 
@@ -256,6 +281,8 @@ def group(
             vectors, paragraphs.with_columns(pl.col("text_id").alias("vec_row")), documents.height, settings.stories,
             story_work,
         )
+        release_pages(vectors)
+        trim_heap()
     with clock.stage("tables"):
         docs = _document_table(documents, paragraphs, labels, copy_of)
         stories = _story_table(docs, documents)
@@ -292,14 +319,17 @@ def run(
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
     nli: NLIScorer | None = None,
+    vectors_path: Path | None = None,
 ) -> Result:
-    """Documents in, every table out; contradictions judged by the detail layer, and by ``nli`` when given."""
+    """Documents in, every table out; contradictions judged by the detail layer, and by ``nli`` when given.
+
+    ``vectors_path``: keep the vectors in that memory-mapped .npy (:func:`embed`) instead of RAM."""
     clock = Clock()
     with clock.stage("paragraphs"):
         paragraphs = prepare(documents, settings)
     with clock.stage("embed"):
         vectors, computed = embed(
-            paragraphs, encoder, cache, (lambda d, t: progress("embed", d, t)) if progress else None
+            paragraphs, encoder, cache, (lambda d, t: progress("embed", d, t)) if progress else None, vectors_path
         )
     result = analyse(documents, paragraphs, vectors, settings, progress, clock)
     result.stats["embedded"] = computed

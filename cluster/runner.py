@@ -12,7 +12,7 @@ from cluster.embed import Encoder, load_encoder
 from cluster.ingest import Columns, read_corpus
 from cluster.pipeline import Result, Settings, run
 from cluster.report import Summary, embedding_info, manifest, summarise
-from cluster.store import EmbeddingCache, cache_path, write_run
+from cluster.store import EmbeddingCache, cache_path, vectors_path, write_run
 
 log = logging.getLogger(__name__)
 _DEFAULTS = Settings()
@@ -77,7 +77,8 @@ def run_corpus(
     dim = int(getattr(encoder, "dim", 0)) or int(encoder.encode(["dimension probe"]).shape[1])
     cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if options.use_cache else None
     result: Result = run(
-        corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli)
+        corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli),
+        vectors_path=vectors_path(options.out, encoder.name, dim),
     )
     if cache is not None and result.stats.get("embedded", 0):
         cache.save()

@@ -5,6 +5,8 @@ check and manifest reader in one place.
 OUT/documents.parquet  paragraphs.parquet  passages.parquet  pairs.parquet  copies.parquet  stories.parquet
 OUT/manifest.json                      versions, model, thresholds, inputs, counts, skipped records, timings
 OUT/cache/embeddings-<model>.npz       embedding cache by content hash (a re-run embeds nothing it has seen)
+OUT/cache/vectors-<model>.npy          the run's vectors, row = text_id of the paragraphs table; memory-mapped
+                                       while the run works, so a million paragraphs never hold them in RAM
 ```
 
 A living index (cluster/living/):
@@ -30,9 +32,12 @@ interrupted run leaves the previous complete file or none, never a half-written 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
 import json
 import logging
+import mmap
 import os
 import re
 import tempfile
@@ -113,6 +118,50 @@ def read_vectors(path: Path) -> tuple[list[str], np.ndarray]:
     return hashes, vectors
 
 
+def vectors_path(out: Path, model: str, dim: int) -> Path:
+    """The memory-mapped vectors of a run (row = ``text_id``) in an output folder."""
+    return out / "cache" / f"vectors-{model_key(model, dim)}.npy"
+
+
+def vector_file(
+    target: Path, n: int, dim: int, fill: Callable[[np.ndarray], None]
+) -> np.ndarray:
+    """An (n, dim) float32 .npy at ``target``, written through a memory map by ``fill`` (atomically: a failed
+    fill leaves no file), then opened read-only as a memory map: its pages live in the page cache, not in
+    the process's heap."""
+    with writing(target) as tmp:
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, dim))
+        fill(array)
+        array.flush()
+        del array
+    return np.load(target, mmap_mode="r")
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Drop the resident pages of a read-only memory-mapped ``array`` (or of the map it views) from this
+    process: they stay in the page cache and come back on the next read, so the resident set holds only the
+    rows a stage is reading. Nothing happens for an array in RAM."""
+    current: np.ndarray | None = array
+    while current is not None:
+        handle = getattr(current, "_mmap", None)
+        if isinstance(handle, mmap.mmap):
+            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and getattr(current, "mode", "r") == "r":
+                handle.madvise(mmap.MADV_DONTNEED)
+            return
+        current = current.base if isinstance(current.base, np.ndarray) else None
+
+
+def trim_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc ``malloc_trim``; nothing elsewhere). After a
+    stage whose native libraries (FAISS, BLAS) freed many small blocks, the resident set otherwise keeps them
+    and the next stage's peak stacks on top."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def cache_path(out: Path, model: str, dim: int) -> Path:
     """The embedding cache of ``model`` in an output folder."""
     return out / "cache" / f"embeddings-{model_key(model, dim)}.npz"
@@ -178,6 +227,14 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def rows(self, hashes: list[str]) -> np.ndarray:
+        """Row of each hash in :meth:`take` (-1 where not cached)."""
+        return np.array([self._rows.get(h, -1) for h in hashes], dtype=np.int64)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The cached vectors of ``rows`` (from :meth:`rows`, none -1)."""
+        return self._vectors[rows]
+
     def lookup(self, hashes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(found mask, vectors of the found ones in order)."""
         rows = [self._rows.get(h, -1) for h in hashes]
@@ -193,7 +250,9 @@ class EmbeddingCache:
             if h not in self._rows:  # also skips a hash repeated within this batch
                 self._rows[h] = start + len(keep)
                 keep.append(i)
-        self._vectors = np.concatenate([self._vectors, np.asarray(vectors[keep], dtype=np.float32)])
+        fresh = np.asarray(vectors if len(keep) == len(hashes) else vectors[keep], dtype=np.float32)
+        # a first run adds every vector: keep that array rather than a concatenated copy of it
+        self._vectors = fresh if not len(self._vectors) else np.concatenate([self._vectors, fresh])
 
     def save(self) -> None:
         write_vectors(sorted(self._rows, key=self._rows.__getitem__), self._vectors, self.path)

@@ -266,7 +266,7 @@ def test_second_run_embeds_nothing_new(runner: CliRunner, tmp_path: Path, fake_e
     assert second.exit_code == 0, second.output
     assert "5 distinct texts (0 embedded, 5 cached)" in second.stdout
     assert fake_encoder.calls == calls
-    assert sorted(p.name for p in (out / "cache").iterdir()) == ["embeddings-fake-8.npz"]
+    assert sorted(p.name for p in (out / "cache").iterdir()) == ["embeddings-fake-8.npz", "vectors-fake-8.npy"]
 
 
 @pytest.mark.parametrize(("fmt", "read"), [("csv", pl.read_csv), ("jsonl", pl.read_ndjson)])

@@ -11,9 +11,11 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
+from cluster.store import release_pages
 from cluster.stories.params import _check_doc_ids, _check_n_docs, _check_paragraphs, _check_vec_rows
 
 logger = logging.getLogger(__name__)
+_CHUNK = 8192  # paragraph rows (or pairs) at a time: memory stays flat as the corpus grows
 
 
 # what scraped pages carry as text that no article states its event in: script and markup left in the text,
@@ -96,7 +98,12 @@ def article_vectors(
         rows = usable["vec_row"].to_numpy()
         _check_vec_rows(rows, vectors.shape[0])
         w = usable["w"].to_numpy()
-        np.add.at(out, usable["doc_id"].to_numpy(), vectors[rows].astype(np.float64) * w[:, None])
+        docs = usable["doc_id"].to_numpy()
+        for start in range(0, rows.size, _CHUNK):  # in order, so the sums are those of one np.add.at
+            part = slice(start, start + _CHUNK)
+            np.add.at(out, docs[part], vectors[rows[part]].astype(np.float64) * w[part, None])
+            if start // _CHUNK % 16 == 15:
+                release_pages(vectors)  # memory-mapped vectors: only the rows being read stay resident
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, norms, out=out, where=norms > 0)
     n_empty = int((norms[:, 0] == 0).sum())
@@ -181,7 +188,11 @@ def lexical_scores(lexical: sparse.csr_matrix, doc_a: np.ndarray, doc_b: np.ndar
     doc_b = np.asarray(doc_b, dtype=np.int64)
     if doc_a.size == 0:
         return np.zeros(0, dtype=np.float64)
-    return np.asarray(lexical[doc_a].multiply(lexical[doc_b]).sum(axis=1), dtype=np.float64).ravel()
+    out = np.empty(doc_a.size, dtype=np.float64)
+    for start in range(0, doc_a.size, _CHUNK):  # row products are independent: chunks change no value
+        a, b = doc_a[start : start + _CHUNK], doc_b[start : start + _CHUNK]
+        out[start : start + a.size] = np.asarray(lexical[a].multiply(lexical[b]).sum(axis=1)).ravel()
+    return out
 
 
 def article_fingerprints(paragraphs: pl.DataFrame, n_docs: int) -> list[str]:
