@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # (stage, done, total): long stages call it as they go
 Progress = Callable[[str, int, int], None]
+Neighbours = tuple[np.ndarray, np.ndarray, np.ndarray]  # text ids left < right, cosine
+# how neighbour pairs are found: find_neighbours here, or an engine's equal search (cluster.distributed)
+Search = Callable[[np.ndarray, "Settings", Progress | None], Neighbours]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,11 +211,13 @@ def analyse(
     settings: Settings = Settings(),
     progress: Progress | None = None,
     clock: Clock | None = None,
+    search: Search | None = None,
 ) -> Result:
-    """Everything after embedding: neighbours, passages, pairs, copies, stories."""
+    """Everything after embedding: neighbours (by ``search``, default :func:`find_neighbours`), passages,
+    pairs, copies, stories."""
     clock = clock or Clock()
     with clock.stage("neighbours"):
-        left, right, score = find_neighbours(vectors, settings, progress)
+        left, right, score = (search or find_neighbours)(vectors, settings, progress)
     return group(documents, paragraphs, vectors, (left, right, score), settings, clock)
 
 
@@ -292,8 +297,10 @@ def run(
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
     nli: NLIScorer | None = None,
+    search: Search | None = None,
 ) -> Result:
-    """Documents in, every table out; contradictions judged by the detail layer, and by ``nli`` when given."""
+    """Documents in, every table out; contradictions judged by the detail layer, and by ``nli`` when given.
+    ``search`` finds the neighbour pairs (default :func:`find_neighbours`; an engine passes its own)."""
     clock = Clock()
     with clock.stage("paragraphs"):
         paragraphs = prepare(documents, settings)
@@ -301,7 +308,7 @@ def run(
         vectors, computed = embed(
             paragraphs, encoder, cache, (lambda d, t: progress("embed", d, t)) if progress else None
         )
-    result = analyse(documents, paragraphs, vectors, settings, progress, clock)
+    result = analyse(documents, paragraphs, vectors, settings, progress, clock, search)
     result.stats["embedded"] = computed
     result.stats["embeddings_from_cache"] = vectors.shape[0] - computed
     with clock.stage("contradictions"):
