@@ -28,7 +28,7 @@ from cluster.distributed.ray_engine import shard_ranges
 from cluster.exact import normalise
 from cluster.index import IndexParams
 from cluster.ingest import Columns, read_corpus
-from cluster.pipeline import Settings, run
+from cluster.pipeline import Settings, analyse, embed, prepare
 from cluster.runner import RunOptions, run_corpus
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -37,19 +37,20 @@ TABLES = ("documents", "paragraphs", "passages", "pairs", "copies", "stories", "
 TIMEOUT_S = 120  # per Ray test: a failing assertion then, a dump of every thread and exit at twice that
 
 
-class TrigramEncoder:
-    """Hashed character trigrams (dim 256): near copies get a high cosine, unrelated texts a low one, in
+class GramEncoder:
+    """Hashed character 5-grams (dim 2048): near copies get a high cosine, unrelated texts a low one, in
     microseconds — the real paragraphs' neighbours and passages without a model."""
 
-    name = "trigram"
-    dim = 256
+    name = "char-5-grams"
+    dim = 2048
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             folded = normalise(text)
-            for i in range(len(folded) - 2):
-                out[row, hashlib.blake2b(folded[i : i + 3].encode(), digest_size=2).digest()[0]] += 1.0
+            for i in range(len(folded) - 4):
+                key = hashlib.blake2b(folded[i : i + 5].encode(), digest_size=4).digest()
+                out[row, int.from_bytes(key, "little") % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
 
@@ -97,7 +98,7 @@ def test_shards_start_on_search_batches_and_cover_every_row() -> None:
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
     ray = pytest.importorskip("ray")
-    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # TrigramEncoder travels to the actors
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # GramEncoder travels to the actors
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}})  # fmt: skip
     try:
@@ -149,14 +150,18 @@ def test_ray_equals_local_on_real_paragraphs_with_sharded_ivf_search(
     with FNC_DEV.open(encoding="utf-8") as lines:
         rows = [json.loads(line) for line in itertools.islice(lines, 300)]
     documents = read_corpus([write_jsonl(tmp_path / "fnc300.jsonl", rows)], Columns()).documents
-    # IVF from 1,000 texts and search batches of 256: several shards of an IVF index, searched as Ray tasks
+    # IVF from 1,000 texts and search batches of 256: several shards of an IVF index, searched as Ray tasks;
+    # paragraphs (split, flags, text hashes) and contradictions are driver stages, the same code either way
     settings = Settings(index=IndexParams(exact_max=1000, batch=256))
-    local = run(documents, TrigramEncoder(), settings)
+    paragraphs = prepare(documents, settings)
+    local = analyse(documents, paragraphs, embed(paragraphs, GramEncoder())[0], settings)
     with open_engine(EngineOptions("ray", batch_size=512)) as engine:
-        encoder = engine.encoder(None, None, factory=TrigramEncoder)
-        distributed = run(documents, encoder, settings, search=engine.search)
+        encoder = engine.encoder(None, None, factory=GramEncoder)
+        vectors = embed(paragraphs, encoder)[0]
+        distributed = analyse(documents, paragraphs, vectors, settings, search=engine.search)
     assert local.paragraphs.height > 3000 and local.stats["distinct_texts"] > 1000
     assert local.stats["neighbour_pairs"] > 100 and local.copies.height > 0
+    assert len(shard_ranges(local.stats["distinct_texts"], 256, engine.cpus)) == 2  # searched as two Ray tasks
     assert np.array_equal(local.vectors, distributed.vectors)
     _assert_same_tables(local.tables(), distributed.tables())
     assert local.stats == distributed.stats
@@ -167,9 +172,9 @@ def test_index_build_on_ray_equals_the_local_build(ray_cluster: Any, timeout: No
 
     source = write_jsonl(tmp_path / "in" / "all.jsonl", corpus())
     options = RunOptions([source], tmp_path / "unused", use_nli=False)
-    living.build(options, tmp_path / "local.idx", encoder=TrigramEncoder())
+    living.build(options, tmp_path / "local.idx", encoder=GramEncoder())
     with open_engine(EngineOptions("ray", batch_size=8)) as engine:
-        encoder = engine.encoder(None, None, factory=TrigramEncoder)
+        encoder = engine.encoder(None, None, factory=GramEncoder)
         living.build(options, tmp_path / "ray.idx", encoder=encoder)
     living.export(tmp_path / "local.idx", tmp_path / "local", "parquet")
     living.export(tmp_path / "ray.idx", tmp_path / "ray", "parquet")
