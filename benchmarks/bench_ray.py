@@ -9,9 +9,12 @@
     whole process tree (sum of PSS of the driver, Ray's GCS, raylet and workers, sampled every 0.25 s;
     PSS counts the shared object store once), and whether every table equals the local one.
 (b) Ray Data batch size: texts/s of the Ray encoder alone on ``--batch-texts`` distinct paragraphs at
-    batch sizes 64, 256 and 1024 (one actor, one thread, the model loaded once per run).
+    batch sizes 64, 256 and 1024 (one actor, one thread, the model loaded once per batch size).
+(c) ``--edges 1000000,4000000``: what the driver's finishing costs per million edges that arrive from the
+    search — peak RSS over its inputs of ``unique_pairs`` + ``star_clusters`` (the passage grouping) on
+    random edges (cosine 0.6–1.0) among half as many texts, each size in its own process.
 
-    python benchmarks/bench_ray.py [--data DIR] [--paragraphs 20000] [--quick]
+    python benchmarks/bench_ray.py [--data DIR] [--paragraphs 20000] [--quick] | --edges 1000000,4000000
     # --quick: 2,000 paragraphs and one batch size (a check that it runs)
 
 No GPU on the machine this was measured on: the GPU rows of the capacity plan are not measured.
@@ -64,6 +67,27 @@ with open_engine(EngineOptions("ray", embed_actors=1)) as engine:
         encoder.encode(texts)
         out[size] = round(len(texts) / (time.perf_counter() - start), 1)
 print(json.dumps(out))
+"""
+
+
+EDGES = """
+import json, resource, sys, time
+import numpy as np
+from cluster.index import unique_pairs
+from cluster.passages import star_clusters
+n, e = int(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(0)
+left = rng.integers(0, n, e, dtype=np.int64)
+right = (left + rng.integers(1, 200, e, dtype=np.int64)) % n  # local clumps, as neighbour pairs are
+score = rng.uniform(0.6, 1.0, e).astype(np.float32)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+left, right, score = unique_pairs(left, right, score)
+centre, to_centre = star_clusters(n, left, right, score, 0.92)
+took = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"texts": n, "edges": int(len(left)), "seconds": round(took, 2),
+                  "peak_over_inputs_mb": round((peak - before) / 1024, 1), "peak_rss_mb": round(peak / 1024, 1)}))
 """
 
 
@@ -171,7 +195,18 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=20_000)
     parser.add_argument("--batch-texts", type=int, default=600)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--name", default="ray", help="result file stem (benchmarks/results/NAME.json)")
+    parser.add_argument("--no-batches", action="store_true", help="skip (b)")
+    parser.add_argument("--edges", default=None,
+                        help="only (c): driver memory per million edges, e.g. 1000000,4000000 (random edges)")
     args = parser.parse_args()
+    if args.edges:
+        edges = [measured([sys.executable, "-c", EDGES, str(max(2, e // 2)), str(e)])[0]
+                 for e in (int(x) for x in args.edges.split(","))]
+        for row in edges:
+            print(json.dumps(row), flush=True)
+        write_result("ray_edges", {"edges": edges})
+        return
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -181,7 +216,7 @@ def main() -> None:
     if folder is None:
         return
     paragraphs = 2000 if args.quick else args.paragraphs
-    name = "ray_quick" if args.quick else "ray"
+    name = "ray_quick" if args.quick else args.name
     cpus = len(os.sched_getaffinity(0))
     figures: dict[str, Any] = {"cpus": cpus, "gpu": None, "runs": []}
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
@@ -189,6 +224,8 @@ def main() -> None:
         figures["articles"], figures["paragraph_blocks"] = corpus(folder, paragraphs, work / "corpus.jsonl")
         # the two runs of record first, then the batch sizes, then Ray without headroom (the longest to spare)
         for step in ("local", "ray", "batches", "ray-all-cpus"):
+            if step == "batches" and args.no_batches:
+                continue
             if step == "batches":
                 figures["batch_size_texts_per_s"] = batch_rates(work, args.batch_texts, args.quick)
                 print(json.dumps(figures["batch_size_texts_per_s"]), flush=True)

@@ -191,3 +191,12 @@ def test_more_actors_than_cpus_is_refused(ray_cluster: Any, timeout: None) -> No
         EngineOptions("ray", embed_actors=3)
     ):
         pass
+
+
+def test_a_model_the_workers_cannot_load_is_one_line(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    result = CliRunner().invoke(
+        app, ["run", str(SEEDS), "--out", str(tmp_path / "out"), "--engine", "ray", "--model", str(missing), "-q"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: model folder not found: {missing}"]
