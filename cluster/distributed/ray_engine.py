@@ -9,8 +9,9 @@ What runs where (the pipeline's stage functions, only the two heavy stages moved
   each output row carries its text's row number, so the vectors are put back in text order whatever order
   the blocks finish in;
 - driver: the FAISS index is built exactly as locally (flat, or IVF trained on the same seeded sample);
-  Ray tasks search it in shards of rows aligned on ``IndexParams.batch``, so every FAISS call sees the same
-  queries as the local search and returns the same pairs; edges are ``left < right`` with their cosine;
+  Ray tasks search it in shards of rows (aligned on ``IndexParams.batch``); every pair keeps its exact
+  cosine (:func:`cluster.index.exact_scores`), so the edges (``left < right``, cosine) are the local ones
+  whatever the threads, batches or shards;
 - driver: passages, copies, stories and contradictions from the edges (:func:`cluster.pipeline.group`).
 
 With the int8 ONNX backend (the CPU default) a text is embedded alone, so its vector does not depend on the
@@ -238,7 +239,8 @@ class RayEngine:
         )  # fmt: skip
 
     def search(self, vectors: np.ndarray, settings: Settings, progress: Progress | None = None) -> Neighbours:
-        """:func:`cluster.pipeline.find_neighbours`, the rows searched in Ray tasks: the same pairs."""
+        """:func:`cluster.pipeline.find_neighbours`, the rows searched in Ray tasks: the same pairs, the same
+    exact cosines (the index is built here as there, each task rescores what it finds)."""
         params = settings.index
         n = vectors.shape[0]
         shards = shard_ranges(n, params.batch, self.cpus)
