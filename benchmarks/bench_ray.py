@@ -197,6 +197,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--name", default="ray", help="result file stem (benchmarks/results/NAME.json)")
     parser.add_argument("--no-batches", action="store_true", help="skip (b)")
+    parser.add_argument("--no-all-cpus", action="store_true", help="skip the Ray run without headroom")
     parser.add_argument("--edges", default=None,
                         help="only (c): driver memory per million edges, e.g. 1000000,4000000 (random edges)")
     args = parser.parse_args()
@@ -231,7 +232,7 @@ def main() -> None:
                 print(json.dumps(figures["batch_size_texts_per_s"]), flush=True)
                 write_result(name, figures)
                 continue
-            if step == "ray-all-cpus" and args.quick:
+            if step == "ray-all-cpus" and (args.quick or args.no_all_cpus):
                 continue
             engine = "local" if step == "local" else "ray"
             actors = str(cpus) if step == "ray-all-cpus" else "default"
