@@ -9,11 +9,12 @@ export TOKENIZERS_PARALLELISM := false
 
 install: $(STAMP)
 
+# Ray (the `ray` extra) is installed so `make test` runs the Ray engine's tests; the base install needs no Ray.
 # Torch first: torch==2.13.0 is a CPU build lying on this disk; any other torch request pulls a CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,ray]'
 	touch $(STAMP)
 
 run: install

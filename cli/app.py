@@ -12,9 +12,13 @@ from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
+    Address,
     Backend,
     Corpus,
+    EmbedActors,
+    Engine,
     Format,
+    GpusPerActor,
     IdCol,
     MinShare,
     Model,
@@ -79,6 +83,10 @@ def run(
     fmt: Format = "parquet",
     model: Model = None,
     backend: Backend = None,
+    engine: Engine = "local",
+    address: Address = None,
+    embed_actors: EmbedActors = None,
+    gpus_per_actor: GpusPerActor = 0.0,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     title_col: TitleCol = "title",
@@ -104,8 +112,8 @@ def run(
         options = run_options(
             corpus, out_dir, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli, fmt=fmt,
-            story_resolution=story_resolution,
-            backend=backend,
+            story_resolution=story_resolution, backend=backend,
+            engine=engine, address=address, embed_actors=embed_actors, gpus_per_actor=gpus_per_actor,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)

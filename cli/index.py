@@ -13,10 +13,14 @@ from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
+    Address,
     AsJson,
     Backend,
     Corpus,
+    EmbedActors,
+    Engine,
     Format,
+    GpusPerActor,
     IdCol,
     IndexDir,
     MinShare,
@@ -51,6 +55,10 @@ def build(
     index: IndexDir = Path("news.idx"),
     model: Model = None,
     backend: Backend = None,
+    engine: Engine = "local",
+    address: Address = None,
+    embed_actors: EmbedActors = None,
+    gpus_per_actor: GpusPerActor = 0.0,
     text_col: TextCol = "text",
     id_col: IdCol = "id",
     title_col: TitleCol = "title",
@@ -74,8 +82,8 @@ def build(
         options = run_options(
             corpus, index, model, (text_col, id_col, title_col, source_col, url_col, published_col),
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli,
-            story_resolution=story_resolution,
-            backend=backend,
+            story_resolution=story_resolution, backend=backend,
+            engine=engine, address=address, embed_actors=embed_actors, gpus_per_actor=gpus_per_actor,
         )
         with progress_bars(not quiet) as progress:
             report = living.build(options, index, progress=progress)

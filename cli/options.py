@@ -73,6 +73,35 @@ NliModel = Annotated[
     ),
 ]
 NoNli = Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")]
+Engine = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where embedding and neighbour search run: local (this process) or ray (a Ray cluster; "
+        "pip install 'newsdedup[ray]'). Both write the same tables.",
+    ),
+]
+Address = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="With --engine ray: the cluster to use (auto, or ray://head:10001); without it a local Ray cluster "
+        "is started on this machine's CPUs and stopped at the end.",
+    ),
+]
+EmbedActors = Annotated[
+    int | None,
+    typer.Option(
+        "--embed-actors", min=1,
+        help="With --engine ray: embedding actors (default: one per CPU of the cluster, one CPU left free).",
+    ),
+]
+GpusPerActor = Annotated[
+    float,
+    typer.Option(
+        "--gpus-per-actor", min=0.0, help="With --engine ray: GPUs per embedding actor (> 0: torch fp16 on CUDA)."
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 IndexDir = Annotated[Path, typer.Option("--index", "-i", help="Index folder.")]
 Results = Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")]
@@ -101,8 +130,13 @@ def run_options(
     fmt: str = "parquet",
     story_resolution: float | None = None,
     backend: str | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    embed_actors: int | None = None,
+    gpus_per_actor: float = 0.0,
 ) -> RunOptions:
     """The ``RunOptions`` of `run` and `index build` from their shared command-line options."""
+    from cluster.distributed import EngineOptions
     from cluster.runner import RunOptions
 
     return RunOptions(
@@ -118,6 +152,7 @@ def run_options(
         story_resolution=story_resolution,
         nli_model=nli_model,
         use_nli=not no_nli,
+        engine=EngineOptions(engine.lower(), address, embed_actors, gpus_per_actor),
     )
 
 

@@ -117,11 +117,16 @@ def _model_path(model: str | None) -> tuple[str, str]:
 
 
 def load_encoder(
-    model: str | None = None, batch_size: int | None = None, backend: str | None = None, max_tokens: int | None = None
+    model: str | None = None,
+    batch_size: int | None = None,
+    backend: str | None = None,
+    max_tokens: int | None = None,
+    threads: int | None = None,
 ) -> Encoder:
     """Load ``model`` (a folder, or a name in the local cache) offline; ``None`` means the packaged default.
 
-    ``backend``: see the module docstring; ``max_tokens`` overrides the model's ``max_seq_length``.
+    ``backend``: see the module docstring; ``max_tokens`` overrides the model's ``max_seq_length``;
+    ``threads``: CPU threads of onnxruntime or torch (default every core; a Ray actor sets its own share).
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -134,13 +139,17 @@ def load_encoder(
         if not folder.is_dir():
             raise ModelNotFoundError(f"the ONNX backend needs a local model folder, got '{model}': use --backend torch")
         graph = graph_for(folder, shipped=name == DEFAULT_MODEL)
-        encoder = OnnxEncoder(graph, folder, name + SUFFIXES["onnx"], batch_size or 1, max_tokens)
+        encoder = OnnxEncoder(graph, folder, name + SUFFIXES["onnx"], batch_size or 1, max_tokens, threads)
         log.info("loaded model %s (int8 ONNX, %d threads) from %s", encoder.name, encoder.threads, graph)
         return encoder
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     device = "cuda" if chosen == "cuda" else "cpu"
     try:
         loaded = SentenceTransformer(path, device=device, local_files_only=True)
@@ -170,8 +179,10 @@ def encode_in_order(
 
     ``out`` (e.g. a memory-mapped file): write the rows there instead of a new array, text ``i`` to row
     ``rows[i]`` (default ``i``); each chunk is normalised as it comes, so nothing the size of the corpus is
-    held in RAM.
+    held in RAM. An encoder with a ``chunk`` attribute is given that many texts per call (a distributed
+    encoder, which pays a start-up per call, takes them all at once).
     """
+    chunk = int(getattr(encoder, "chunk", chunk))
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
     if rows is not None and len(rows) != len(texts):

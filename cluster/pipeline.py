@@ -33,6 +33,9 @@ _CHUNK = 65_536  # rows copied at a time between the embedding cache and the vec
 
 # (stage, done, total): long stages call it as they go
 Progress = Callable[[str, int, int], None]
+Neighbours = tuple[np.ndarray, np.ndarray, np.ndarray]  # text ids left < right, cosine
+# how neighbour pairs are found: find_neighbours here, or an engine's equal search (cluster.distributed)
+Search = Callable[[np.ndarray, "Settings", Progress | None], Neighbours]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,11 +234,13 @@ def analyse(
     settings: Settings = Settings(),
     progress: Progress | None = None,
     clock: Clock | None = None,
+    search: Search | None = None,
 ) -> Result:
-    """Everything after embedding: neighbours, passages, pairs, copies, stories."""
+    """Everything after embedding: neighbours (by ``search``, default :func:`find_neighbours`), passages,
+    pairs, copies, stories."""
     clock = clock or Clock()
     with clock.stage("neighbours"):
-        left, right, score = find_neighbours(vectors, settings, progress)
+        left, right, score = (search or find_neighbours)(vectors, settings, progress)
         release_pages(vectors)
         trim_heap()  # the index's freed lists
     return group(documents, paragraphs, vectors, (left, right, score), settings, clock)
@@ -320,10 +325,12 @@ def run(
     progress: Progress | None = None,
     nli: NLIScorer | None = None,
     vectors_path: Path | None = None,
+    search: Search | None = None,
 ) -> Result:
     """Documents in, every table out; contradictions judged by the detail layer, and by ``nli`` when given.
 
-    ``vectors_path``: keep the vectors in that memory-mapped .npy (:func:`embed`) instead of RAM."""
+    ``vectors_path``: keep the vectors in that memory-mapped .npy (:func:`embed`) instead of RAM.
+    ``search`` finds the neighbour pairs (default :func:`find_neighbours`; an engine passes its own)."""
     clock = Clock()
     with clock.stage("paragraphs"):
         paragraphs = prepare(documents, settings)
@@ -331,7 +338,7 @@ def run(
         vectors, computed = embed(
             paragraphs, encoder, cache, (lambda d, t: progress("embed", d, t)) if progress else None, vectors_path
         )
-    result = analyse(documents, paragraphs, vectors, settings, progress, clock)
+    result = analyse(documents, paragraphs, vectors, settings, progress, clock, search)
     result.stats["embedded"] = computed
     result.stats["embeddings_from_cache"] = vectors.shape[0] - computed
     with clock.stage("contradictions"):

@@ -91,11 +91,15 @@ def embedding_info(result: Result, encoder: object) -> dict[str, Any]:
     """Which backend and device embedded, and at what rate (texts embedded / seconds of the embed stage)."""
     embedded = int(result.stats.get("embedded", 0))
     seconds = float(result.timings.get("embed", 0.0))
-    return {
+    info = {
         "backend": getattr(encoder, "backend", "custom"),
         "device": getattr(encoder, "device", "cpu"),
         "texts_per_s": round(embedded / seconds, 1) if embedded and seconds > 0 else None,
     }
+    engine = getattr(encoder, "engine", None)  # a distributed encoder says where it ran (cluster.distributed)
+    if engine:
+        info["engine"] = engine
+    return info
 
 
 def manifest(

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from cluster.contradictions import NLIScorer, load_nli
+from cluster.distributed import EngineOptions, open_engine
 from cluster.embed import Encoder, load_encoder
 from cluster.ingest import Columns, read_corpus
 from cluster.pipeline import Result, Settings, run
@@ -34,6 +35,7 @@ class RunOptions:
     nli_model: str | None = None  # a folder or a name; None: the shipped model (an error if it is missing)
     use_nli: bool = True
     settings: Settings | None = field(default=None)
+    engine: EngineOptions | None = None  # None: local; EngineOptions("ray", ...) embeds and searches on Ray
 
     def resolved_settings(self) -> Settings:
         base = self.settings or Settings()
@@ -73,13 +75,15 @@ def run_corpus(
         strict=options.strict,
         progress=(lambda d, t: progress("read", d, t)) if progress else None,
     )
-    encoder = encoder or load_encoder(options.model, backend=options.backend)
-    dim = int(getattr(encoder, "dim", 0)) or int(encoder.encode(["dimension probe"]).shape[1])
-    cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if options.use_cache else None
-    result: Result = run(
-        corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli),
-        vectors_path=vectors_path(options.out, encoder.name, dim),
-    )
+    with open_engine(options.engine, load_encoder) as engine:
+        embedding = (lambda d, t: progress("embed", d, t)) if progress else None
+        encoder = encoder or engine.encoder(options.model, options.backend, embedding)
+        dim = int(getattr(encoder, "dim", 0)) or int(encoder.encode(["dimension probe"]).shape[1])
+        cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if options.use_cache else None
+        result: Result = run(
+            corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli),
+            vectors_path=vectors_path(options.out, encoder.name, dim), search=engine.search,
+        )
     if cache is not None and result.stats.get("embedded", 0):
         cache.save()
     data = manifest(

@@ -30,8 +30,9 @@ def embed_missing(
 ) -> int:
     """Embed the texts no segment holds, one saved segment per chunk (longest first inside it); how many.
 
-    Chunks follow text ids, so a fresh index's vector rows are its text ids (no reordering later)."""
-    chunk = EMBED_CHUNK
+    Chunks follow text ids, so a fresh index's vector rows are its text ids (no reordering later). An encoder
+    with a larger ``chunk`` (a distributed one, which pays a start-up per call) gets segments that large."""
+    chunk = max(EMBED_CHUNK, int(getattr(encoder, "chunk", 0)))
     missing = np.flatnonzero(store.rows(hashes) < 0).tolist()
     for start in range(0, len(missing), chunk):
         part = missing[start : start + chunk]

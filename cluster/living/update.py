@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from cluster.distributed import open_engine
 from cluster.embed import Encoder, encoder_name, load_encoder, split_name
 from cluster.errors import IndexFormatError, IndexModelError, Problem
 from cluster.exact import distinct_hashes, distinct_texts, text_hash
@@ -83,7 +84,7 @@ def build(
                 f"{folder} is not empty and is not an index ({', '.join(sorted(foreign)[:3])} …): "
                 "choose a new --index folder"
             )
-    with locked(folder) as note:
+    with locked(folder) as note, open_engine(options.engine, load_encoder) as engine:
         old = current(folder) if (folder / "CURRENT").exists() else None
         remove_half_written(folder, old.name if old else None)
         name = encoder.name if encoder is not None else encoder_name(options.model, options.backend)
@@ -93,7 +94,9 @@ def build(
             options.paths, Columns(*options.columns), strict=options.strict,
             progress=(lambda d, t: progress("read", d, t)) if progress else None,
         )
-        encoder = encoder or load_encoder(options.model, backend=options.backend)
+        encoder = encoder or engine.encoder(
+            options.model, options.backend, (lambda d, t: progress("embed", d, t)) if progress else None
+        )
         dim = _dimension(encoder)
         if old is not None:
             _check_model(old, encoder.name, dim)

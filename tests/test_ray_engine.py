@@ -1,0 +1,202 @@
+"""The Ray engine writes the same tables as the local one (`--engine ray`); without Ray, one clear error.
+
+The Ray tests share one local cluster (``ray.init(num_cpus=2)``, shut down after the module) and each runs
+under a timeout; they skip when Ray is not installed (``pip install 'newsdedup[ray]'``).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import hashlib
+import itertools
+import json
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from living_corpus import corpus, write_jsonl
+from typer.testing import CliRunner
+
+from cli.app import app
+from cluster.distributed import EngineOptions, open_engine
+from cluster.distributed.ray_engine import shard_ranges
+from cluster.exact import normalise
+from cluster.index import IndexParams
+from cluster.ingest import Columns, read_corpus
+from cluster.pipeline import Settings, analyse, embed, prepare
+from cluster.runner import RunOptions, run_corpus
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+FNC_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "fnc1_stories_dev.jsonl"
+TABLES = ("documents", "paragraphs", "passages", "pairs", "copies", "stories", "contradictions")
+TIMEOUT_S = 120  # per Ray test: a failing assertion then, a dump of every thread and exit at twice that
+
+
+class GramEncoder:
+    """Hashed character 5-grams (dim 2048): near copies get a high cosine, unrelated texts a low one, in
+    microseconds — the real paragraphs' neighbours and passages without a model."""
+
+    name = "char-5-grams"
+    dim = 2048
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            folded = normalise(text)
+            for i in range(len(folded) - 4):
+                key = hashlib.blake2b(folded[i : i + 5].encode(), digest_size=4).digest()
+                out[row, int.from_bytes(key, "little") % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+
+def _assert_same_tables(local: dict[str, pl.DataFrame], ray: dict[str, pl.DataFrame]) -> None:
+    for name in TABLES:
+        assert local[name].schema == ray[name].schema, name
+        assert local[name].equals(ray[name]), name  # same rows, same ids: passages and stories partitions equal
+
+
+def _read(folder: Path) -> dict[str, pl.DataFrame]:
+    return {name: pl.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+
+
+# ------------------------------------------------------------------------------------ without Ray
+
+
+def test_engine_ray_without_ray_is_one_line_naming_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as on a base install
+    result = CliRunner().invoke(app, ["run", str(SEEDS), "--out", str(tmp_path / "out"), "--engine", "ray", "-q"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: --engine ray needs Ray, which is not installed: pip install 'newsdedup[ray]'"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_ray_options_without_engine_ray_are_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", str(SEEDS), "--out", str(tmp_path), "--embed-actors", "2"])
+    assert result.exit_code == 1
+    assert "need --engine ray" in result.output
+    with pytest.raises(ValueError, match="--engine must be one of local, ray"):
+        EngineOptions("spark")
+
+
+def test_shards_start_on_search_batches_and_cover_every_row() -> None:
+    assert shard_ranges(10, 4, 8) == [(0, 4), (4, 8), (8, 10)]
+    assert shard_ranges(1000, 64, 2) == [(0, 512), (512, 1000)]
+    assert shard_ranges(5, 64, 4) == [(0, 5)]
+
+
+# ------------------------------------------------------------------------------------ on a local cluster
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[Any]:
+    ray = pytest.importorskip("ray")
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # GramEncoder travels to the actors
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}})  # fmt: skip
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture
+def timeout() -> Iterator[None]:
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError(f"Ray test ran past {TIMEOUT_S} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(TIMEOUT_S)
+    faulthandler.dump_traceback_later(2 * TIMEOUT_S, exit=True)  # a hang inside Ray's C++ ends the run too
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.model
+def test_cli_engine_ray_writes_the_local_tables_on_the_demo_corpus(
+    ray_cluster: Any, timeout: None, tmp_path: Path
+) -> None:
+    run_corpus(RunOptions([SEEDS], tmp_path / "local", use_nli=False, use_cache=False))
+    result = CliRunner().invoke(
+        app, ["run", str(SEEDS), "--out", str(tmp_path / "ray"), "--engine", "ray", "--no-nli", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    local, ray = _read(tmp_path / "local"), _read(tmp_path / "ray")
+    _assert_same_tables(local, ray)
+    assert ray["copies"].height > 0 and ray["passages"].filter(pl.col("n_docs") > 1).height > 0
+    embedding = json.loads((tmp_path / "ray" / "manifest.json").read_text())["embedding"]
+    assert embedding["backend"] == "onnx-int8"
+    assert embedding["engine"] == {
+        "name": "ray", "actors": 1, "threads_per_actor": 1, "gpus_per_actor": 0.0, "batch_size": 256
+    }  # fmt: skip
+
+
+def test_ray_equals_local_on_real_paragraphs_with_sharded_ivf_search(
+    ray_cluster: Any, timeout: None, tmp_path: Path
+) -> None:
+    if not FNC_DEV.is_file():
+        pytest.skip(f"{FNC_DEV} is absent")
+    with FNC_DEV.open(encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in itertools.islice(lines, 300)]
+    documents = read_corpus([write_jsonl(tmp_path / "fnc300.jsonl", rows)], Columns()).documents
+    # IVF from 1,000 texts and search batches of 256: several shards of an IVF index, searched as Ray tasks;
+    # paragraphs (split, flags, text hashes) and contradictions are driver stages, the same code either way
+    settings = Settings(index=IndexParams(exact_max=1000, batch=256))
+    paragraphs = prepare(documents, settings)
+    local = analyse(documents, paragraphs, embed(paragraphs, GramEncoder())[0], settings)
+    with open_engine(EngineOptions("ray", batch_size=512)) as engine:
+        encoder = engine.encoder(None, None, factory=GramEncoder)
+        vectors = embed(paragraphs, encoder)[0]
+        distributed = analyse(documents, paragraphs, vectors, settings, search=engine.search)
+    assert local.paragraphs.height > 3000 and local.stats["distinct_texts"] > 1000
+    assert local.stats["neighbour_pairs"] > 100 and local.copies.height > 0
+    assert len(shard_ranges(local.stats["distinct_texts"], 256, engine.cpus)) == 2  # searched as two Ray tasks
+    assert np.array_equal(local.vectors, distributed.vectors)
+    _assert_same_tables(local.tables(), distributed.tables())
+    assert local.stats == distributed.stats
+
+
+def test_index_build_on_ray_equals_the_local_build(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
+    from cluster import living
+
+    source = write_jsonl(tmp_path / "in" / "all.jsonl", corpus())
+    options = RunOptions([source], tmp_path / "unused", use_nli=False)
+    living.build(options, tmp_path / "local.idx", encoder=GramEncoder())
+    with open_engine(EngineOptions("ray", batch_size=8)) as engine:
+        encoder = engine.encoder(None, None, factory=GramEncoder)
+        living.build(options, tmp_path / "ray.idx", encoder=encoder)
+    living.export(tmp_path / "local.idx", tmp_path / "local", "parquet")
+    living.export(tmp_path / "ray.idx", tmp_path / "ray", "parquet")
+    for name in living.TABLES:
+        local, ray = (pl.read_parquet(tmp_path / side / f"{name}.parquet") for side in ("local", "ray"))
+        assert local.equals(ray), name
+    assert pl.read_parquet(tmp_path / "ray" / "copies.parquet").height > 0
+
+
+def test_more_actors_than_cpus_is_refused(ray_cluster: Any, timeout: None) -> None:
+    from cluster.distributed import EngineError
+
+    with pytest.raises(EngineError, match="needs 3 CPUs; the Ray cluster has 2"), open_engine(
+        EngineOptions("ray", embed_actors=3)
+    ):
+        pass
+
+
+def test_a_model_the_workers_cannot_load_is_one_line(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    result = CliRunner().invoke(
+        app, ["run", str(SEEDS), "--out", str(tmp_path / "out"), "--engine", "ray", "--model", str(missing), "-q"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: model folder not found: {missing}"]
