@@ -7,7 +7,7 @@ Rows: ``text1`` = headline, ``text2`` = article body, ``label`` 1 = the article 
 The shipped stance head is fitted on the FNC-1 TRAIN files (``benchmarks/train_stance.py``), so every dev pair
 is unseen: by default all 1,543 are written; ``--half`` writes only the test stories of
 ``train_nli.stance_split`` (the half earlier heads were scored on). `eval pairs --task contradiction` judges an
-article (3+ sentences) with the shipped judge (``cluster.contradictions.shipped_stance``), one statement and one
+article (3+ sentences) with the shipped head (``cluster.contradictions.shipped_head``), one statement and one
 article at a time, and reports P/R/F1 at the head's own threshold (``best_threshold``/``best_f1`` beside it are
 the best on this file, never the figure of record). Writes ``results/stance_cli.json`` with the time per pair.
 """
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from train_nli import read_jsonl, stance_split  # noqa: E402
 
 from benchmarks.common import data_dir, write_result  # noqa: E402
-from cluster.contradictions import shipped_stance  # noqa: E402
+from cluster.contradictions import shipped_head  # noqa: E402
 from cluster.errors import ModelNotFoundError  # noqa: E402
 from cluster.evaluate import evaluate_contradictions  # noqa: E402
 
@@ -57,7 +57,7 @@ def main() -> int:
     if folder is None:
         return 0
     try:
-        threshold = shipped_stance().threshold
+        threshold = shipped_head().threshold
     except ModelNotFoundError as exc:
         print(f"SKIP: {exc}")
         return 0

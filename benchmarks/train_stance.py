@@ -4,9 +4,10 @@
     python benchmarks/train_stance.py --from-results benchmarks/results/stance_train.json   # refit only
     python benchmarks/train_stance.py --data ../shared/data --cross-encoder   # then the cross-encoder + stacker
 
-``--cross-encoder`` runs ``benchmarks/train_stance_ce.py`` after the lexicon head (its protocol is there): it
-fine-tunes the stance cross-encoder shipped in ``models/stance-minilm-int8`` and fits the stacker that joins the
-two (about 50 min on the shared 2-core machine).
+``--cross-encoder`` then runs ``benchmarks/train_stance_ce.py`` (its protocol is there): it fine-tunes a MiniLM
+stance cross-encoder on 80 % of the train stories and keeps it only if it, or its stack with this head, beats this
+head on the other 20 % (about 25 min per epoch on the shared 2-core machine). So far it does not: see
+benchmarks/README.md, "Stance cross-encoder".
 
 Protocol: designs, C and the threshold are chosen by story-grouped 5-fold cross-validation inside
 ``fnc1_train_stance.jsonl`` only; the chosen design is refitted on all train pairs and written to

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from cluster.contradictions import ARTICLE_SENTENCES, NLIScorer, contradiction_scores, shipped_stance, split_sentences
+from cluster.contradictions import ARTICLE_SENTENCES, NLIScorer, contradiction_scores, shipped_head, split_sentences
 from cluster.embed import Encoder, encode_in_order
 from cluster.errors import InputError, Problem
 from cluster.exact import text_hash
@@ -191,5 +191,5 @@ def evaluate_contradictions(path: Path, nli: NLIScorer | None, threshold: float 
     labels = pairs["label"].cast(pl.Int64).to_numpy()
     if threshold is None:
         articles = sum(len(split_sentences(t)) >= ARTICLE_SENTENCES for t in pairs["text2"].to_list())
-        threshold = shipped_stance().threshold if 2 * articles >= pairs.height else 0.5
+        threshold = shipped_head().threshold if 2 * articles >= pairs.height else 0.5
     return _scored_at(labels, scores, threshold)

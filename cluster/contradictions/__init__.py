@@ -10,8 +10,6 @@ One module per section:
 * :mod:`.nli` — the NLI layer: the :class:`NLIScorer` protocol, :class:`OnnxNLI`, :class:`CrossEncoderNLI`,
   :class:`AegisNLI`, :func:`load_nli` and the shipped model (``models/nli-minilm-int8``, package data);
 * :mod:`.stance` — does an article back or refute a statement (a logistic head over lexicon/NLI/detail features);
-* :mod:`.stance_model` — the stance cross-encoder (``models/stance-minilm-int8``) stacked on that head:
-  :func:`shipped_stance`, the judge ``contradict`` and ``eval pairs`` use on articles;
 * :mod:`.verdict` — the ONE rule combining the detail and NLI layers (:func:`judge`), and the ``contradict``
   command (:func:`contradiction_verdict`, :func:`contradiction_score`);
 * :mod:`.stage` — the pipeline stage: candidate sentence pairs inside a story, :func:`find_contradictions`;
@@ -67,15 +65,6 @@ from cluster.contradictions.stance import (
     statement_refutes_parity,
     story_refute_stats,
 )
-from cluster.contradictions.stance_model import (
-    StackedStance,
-    Stacker,
-    StanceModel,
-    default_stance_path,
-    focus_text,
-    judge_stance,
-    shipped_stance,
-)
 from cluster.contradictions.verdict import (
     ARTICLE_SENTENCES,
     PairVerdict,
@@ -110,10 +99,7 @@ __all__ = [
     "PairVerdict",
     "Quantity",
     "Span",
-    "StackedStance",
-    "Stacker",
     "StanceHead",
-    "StanceModel",
     "StanceResult",
     "VerdictRule",
     "aegis_nli_path",
@@ -125,13 +111,10 @@ __all__ = [
     "contradiction_scores",
     "contradiction_verdict",
     "default_nli_path",
-    "default_stance_path",
     "detail_conflicts",
     "explain",
     "find_contradictions",
-    "focus_text",
     "judge",
-    "judge_stance",
     "lead_text",
     "load_nli",
     "on_topic_refutation",
@@ -142,7 +125,6 @@ __all__ = [
     "score_stance",
     "score_statement_pair",
     "shipped_head",
-    "shipped_stance",
     "stance_terms",
     "split_sentences",
     "stance_features",

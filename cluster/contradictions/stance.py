@@ -422,13 +422,7 @@ def score_stance(
     if head is not None and head.terms:
         terms = stance_terms(statement, [e.sentence for e in evidence], features["head_sign"])
     score = head.probability(features, terms) if head is not None else _rule_score(features)
-    return stance_result(statement, score, head.threshold if head is not None else 0.5, evidence, features)
-
-
-def stance_result(
-    statement: str, score: float, threshold: float, evidence: list[Evidence], features: dict[str, float]
-) -> StanceResult:
-    """The verdict of a P(disagree) ``score`` at ``threshold``, with the evidence sentence that supports it."""
+    threshold = head.threshold if head is not None else 0.5
     label = "disagree" if score >= threshold else "agree"
     best: Evidence | None = None
     if evidence:

@@ -17,8 +17,7 @@ from cluster.contradictions.conflict import Conflict, Span, span_of
 from cluster.contradictions.detail import detail_conflicts
 from cluster.contradictions.nli import NLIScorer, bidirectional_contradiction
 from cluster.contradictions.sentences import split_sentences
-from cluster.contradictions.stance import StanceHead
-from cluster.contradictions.stance_model import StackedStance, judge_stance, shipped_stance
+from cluster.contradictions.stance import StanceHead, score_stance, shipped_head
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +142,15 @@ class Verdict:
 
 
 def contradiction_verdict(
-    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | StackedStance | None = None
+    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | None = None
 ) -> Verdict:
     """Whether ``statement`` contradicts ``text`` (a sentence or a whole article), with the strongest evidence.
 
     Each sentence of ``text`` is judged against the statement (detail layer, and NLI when given); the
     sentence with the highest score is the evidence. An article (:data:`ARTICLE_SENTENCES`+ sentences) is
-    also judged as a whole by the stance layer (``head``, default :func:`cluster.contradictions.shipped_stance`,
-    the stance cross-encoder stacked on the lexicon head): does it call the statement false? Then the verdict
-    is the stance's (kind ``claim``, score P(disagree)) and the sentence-level verdict is kept under ``detail``.
+    also judged as a whole by the stance layer (``head``, default :func:`cluster.contradictions.shipped_head`):
+    does it call the statement false? Then the verdict is the stance's (kind ``claim``, score
+    P(disagree)) and the sentence-level verdict is kept under ``detail``.
     """
     if not statement.strip() or not text.strip():
         raise ValueError("both statements must be non-empty")
@@ -160,8 +159,8 @@ def contradiction_verdict(
     if len(sentences) < ARTICLE_SENTENCES:
         return Verdict(best.contradiction, best.kind, best.score, best.evidence, best.span_a, best.span_b,
                        best.layers)
-    head = head or shipped_stance()
-    stance = judge_stance(statement, text, head)
+    head = head or shipped_head()
+    stance = score_stance(statement, text, None, head)
     disagree = stance.label == "disagree"
     return Verdict(
         contradiction=disagree,
@@ -177,7 +176,7 @@ def contradiction_verdict(
 
 
 def contradiction_score(
-    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | StackedStance | None = None
+    statement: str, text: str, nli: NLIScorer | None = None, head: StanceHead | None = None
 ) -> float:
     """The score of :func:`contradiction_verdict` alone: an article's stance is not followed by a sentence
     search whose result would only be displayed."""
@@ -185,13 +184,13 @@ def contradiction_score(
         raise ValueError("both statements must be non-empty")
     sentences = split_sentences(text) or [text]
     if len(sentences) >= ARTICLE_SENTENCES:
-        return judge_stance(statement, text, head or shipped_stance()).score
+        return score_stance(statement, text, None, head or shipped_head()).score
     return float(_sentence_verdict(statement, sentences, nli).score)
 
 
 def contradiction_scores(pairs: Iterable[tuple[str, str]], nli: NLIScorer | None = None) -> np.ndarray:
     """:func:`contradiction_score` of each (statement, text) pair, the shipped stance head loaded once."""
-    head = shipped_stance()
+    head = shipped_head()
     return np.array([contradiction_score(a, b, nli, head) for a, b in pairs])
 
 
