@@ -91,7 +91,7 @@ def load_pairs(folder: Path) -> list[dict]:
 
 def best_threshold(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     best = (0.5, -1.0)
-    for t in np.arange(0.05, 0.96, 0.01):
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):  # rounded first: the threshold returned is the one scored
         f1 = binary_scores(labels, (scores >= t).astype(np.int8))["macro_f1"]
         if f1 > best[1] + 1e-12:
             best = (round(float(t), 2), float(f1))
