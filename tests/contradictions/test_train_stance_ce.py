@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.train_stance_ce import best_threshold, focus_text, held_out_story, stack
+from benchmarks.train_stance_ce import best_threshold, delexicalise, focus_text, held_out_story, stack
 
 ARTICLE = (
     "It rained all weekend. Cats stayed inside. A shark was seen on a flooded highway in Houston. "
@@ -51,3 +51,12 @@ def test_best_threshold_finds_the_cut_between_the_classes() -> None:
     threshold, macro = best_threshold(y, scores)
     assert macro == pytest.approx(1.0) and threshold == 0.31  # the lowest cut that separates them
     assert ((scores >= threshold) == y.astype(bool)).all()  # the returned (rounded) cut is the one scored
+
+
+def test_delexicalise_masks_the_claim_but_keeps_the_refutation_cues() -> None:
+    statement, focus = delexicalise(
+        "Shark photo from Houston is a hoax",
+        "A photo of a shark in Houston spread on Sunday. Experts said the image is a hoax, as in 2005.",
+    )
+    assert statement == "[MASK] [MASK] from [MASK] is a hoax"  # shared words and names go, "hoax" stays
+    assert focus == "A [MASK] of a [MASK] in [MASK] spread on [MASK]. Experts said the image is a hoax, as in [MASK]."
