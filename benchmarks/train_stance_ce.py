@@ -140,7 +140,7 @@ def figures(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
 
 def encode(tokenizer, rows: list[dict], max_length: int) -> list[tuple[list[int], list[int], int]]:  # type: ignore[no-untyped-def]
     enc = tokenizer(
-        [r["headline"] for r in rows], [r["focus"] for r in rows], truncation="longest_first", max_length=max_length
+        [r["statement"] for r in rows], [r["focus"] for r in rows], truncation="longest_first", max_length=max_length
     )
     return [(a, b, r["y"]) for a, b, r in zip(enc["input_ids"], enc["token_type_ids"], rows, strict=True)]
 
@@ -377,9 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = [r for r in load_pairs(folder) if r["stance"] != "discuss"]
     for r in rows:
-        r["focus"] = focus_text(r["headline"], r["text"])
+        r["statement"], r["focus"] = r["headline"], focus_text(r["headline"], r["text"])  # what the model reads
         if args.delex:
-            r["headline"], r["focus"] = delexicalise(r["headline"], r["focus"])
+            r["statement"], r["focus"] = delexicalise(r["headline"], r["focus"])
     fit_rows = [r for r in rows if not held_out_story(r["story"], args.split_seed)]
     held_rows = [r for r in rows if held_out_story(r["story"], args.split_seed)]
     if args.limit:
