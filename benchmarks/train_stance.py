@@ -2,6 +2,12 @@
 
     python benchmarks/train_stance.py [--data ../shared/data] [--cache /tmp/stance_cache] [--no-write]
     python benchmarks/train_stance.py --from-results benchmarks/results/stance_train.json   # refit only
+    python benchmarks/train_stance.py --data ../shared/data --cross-encoder   # then the cross-encoder + stacker
+
+``--cross-encoder`` then runs ``benchmarks/train_stance_ce.py`` (its protocol is there): it fine-tunes a MiniLM
+stance cross-encoder on 80 % of the train stories and keeps it only if it, or its stack with this head, beats this
+head on the other 20 % (about 25 min per epoch on the shared 2-core machine). So far it does not: see
+benchmarks/README.md, "Stance cross-encoder".
 
 Protocol: designs, C and the threshold are chosen by story-grouped 5-fold cross-validation inside
 ``fnc1_train_stance.jsonl`` only; the chosen design is refitted on all train pairs and written to
@@ -206,6 +212,7 @@ def main() -> int:
     parser.add_argument("--min-stories", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="do not overwrite the shipped head")
     parser.add_argument("--from-results", type=Path, help="a results/stance_train.json whose CV choice to refit")
+    parser.add_argument("--cross-encoder", action="store_true", help="then train the cross-encoder and the stacker")
     args = parser.parse_args()
     folder = data_dir(args.data, list(NEEDED))
     if folder is None:
@@ -235,6 +242,11 @@ def main() -> int:
             "threshold": head.threshold,
         },
     )
+    if args.cross_encoder:
+        from benchmarks import train_stance_ce
+
+        ce_args = ["--lexicon-cache", str(args.cache)] + (["--data", str(args.data)] if args.data else [])
+        return train_stance_ce.main(ce_args)
     return 0
 
 
