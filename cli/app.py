@@ -12,6 +12,7 @@ from cli.options import (
     DEFAULT_MIN_SHARE,
     DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
+    AllFlags,
     Backend,
     Corpus,
     Format,
@@ -91,6 +92,7 @@ def run(
     story_resolution: StoryResolution = DEFAULT_STORY_RESOLUTION,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
+    all_flags: AllFlags = False,
     report: Report = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
@@ -106,6 +108,7 @@ def run(
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli, fmt=fmt,
             story_resolution=story_resolution,
             backend=backend,
+            all_flags=all_flags,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)

@@ -73,6 +73,14 @@ NliModel = Annotated[
     ),
 ]
 NoNli = Annotated[bool, typer.Option("--no-nli", help="Judge contradictions with the detail layer alone.")]
+AllFlags = Annotated[
+    bool,
+    typer.Option(
+        "--all-flags",
+        help="Keep the low-confidence contradictions too (NLI-only claims, bare negations, two names in one "
+        "place, updated figures), marked in the confidence column.",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 IndexDir = Annotated[Path, typer.Option("--index", "-i", help="Index folder.")]
 Results = Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")]
@@ -101,6 +109,7 @@ def run_options(
     fmt: str = "parquet",
     story_resolution: float | None = None,
     backend: str | None = None,
+    all_flags: bool = False,
 ) -> RunOptions:
     """The ``RunOptions`` of `run` and `index build` from their shared command-line options."""
     from cluster.runner import RunOptions
@@ -118,6 +127,7 @@ def run_options(
         story_resolution=story_resolution,
         nli_model=nli_model,
         use_nli=not no_nli,
+        all_flags=all_flags,
     )
 
 

@@ -33,12 +33,15 @@ class RunOptions:
     use_cache: bool = True
     nli_model: str | None = None  # a folder or a name; None: the shipped model (an error if it is missing)
     use_nli: bool = True
+    all_flags: bool = False  # keep the low-confidence contradictions too (ContradictionParams.all_flags)
     settings: Settings | None = field(default=None)
 
     def resolved_settings(self) -> Settings:
         base = self.settings or Settings()
         if self.story_resolution is not None:
             base = replace(base, stories=replace(base.stories, resolution=self.story_resolution))
+        if self.all_flags:
+            base = replace(base, contradictions=replace(base.contradictions, all_flags=True))
         return replace(
             base,
             passage_threshold=self.passage_threshold,

@@ -1,0 +1,64 @@
+"""How far a flag of the contradictions table can be trusted: ``high`` or ``low``, from its evidence.
+
+The default table holds the ``high`` flags only (``--all-flags`` keeps the ``low`` ones too, marked). Learnt
+from hand audits of real news by the written rubric (``benchmarks/contradiction_rubric.md``), on FNC-1 dev
+(``benchmarks/results/contradiction_audit.csv`` and the dev audit in ``benchmarks/README.md``):
+
+* **high** — a concrete detail said two incompatible ways: a number or a date of the same event, a role
+  held by two different people ("Brightwell's chief executive"), opposite predicates ("confirmed" /
+  "denied", "exceeded its authority" / "acted within its authority"), an attributed dispute;
+* **low** — evidence that is right too rarely to be shown by default:
+
+  - an NLI-only ``claim``: the model fires on paraphrases and quote renderings (3 of 3 false on dev);
+  - an entity "in the same place" that is no role: two names of one thing are the usual case ("Israel" /
+    "Tel Aviv", "U.S." / "American"; 0 of 32 true on dev);
+  - a bare negation flip ("employ" / "not employ"): the two sentences mostly say the same thing of two
+    different objects, or one is a hedge (2 of 11 true on dev, 2 of 39 in the earlier dev audit), unless the
+    NLI layer agrees (layer ``both``) or the two sentences are the same words but for the negation (content-word
+    Jaccard ≥ ``MIN_FLIP_JACCARD``: "A man is playing a guitar" / "A man is not playing a guitar");
+  - a number when either sentence marks a figure of another time ("earlier", "initially", "now", "has
+    risen to"): a count that changes is an update, not a conflict (the rubric).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from cluster.contradictions.sentences import content_words
+
+Confidence = Literal["high", "low"]
+CONFIDENCES: tuple[str, ...] = ("high", "low")
+
+_UPDATE = re.compile(
+    r"\b(?:earlier|previously|initially|originally|at\s+first|first\s+reported|now|later|updated|revised|"
+    r"(?:has|have|had)\s+(?:risen|climbed|grown|increased|fallen|dropped)|(?:rose|climbed|jumped|fell)\s+to)\b",
+    re.I,
+)
+_LOW_EVIDENCE = frozenset({"same place", "negation flip"})
+MIN_FLIP_JACCARD = 0.75  # a negation flip between sentences this alike is about the same thing
+
+
+def marks_update(sentence: str) -> bool:
+    """The sentence places its figure at another time than now ("Earlier ... had claimed six miles")."""
+    return bool(_UPDATE.search(sentence))
+
+
+def alike(a: str, b: str, min_jaccard: float = MIN_FLIP_JACCARD) -> bool:
+    """The two sentences say the same words but for the negation: content-word Jaccard at least
+    ``min_jaccard`` ("A man is playing a guitar" / "A man is not playing a guitar")."""
+    wa, wb = content_words(a), content_words(b)
+    return bool(wa | wb) and len(wa & wb) / len(wa | wb) >= min_jaccard
+
+
+def confidence(kind: str, evidence: str | None, layer: str | None, a: str, b: str) -> Confidence:
+    """``high`` or ``low`` for a flag of ``kind`` found by ``evidence`` (a :class:`Conflict`'s, the kind when
+    None) in ``layer`` between sentences ``a`` and ``b``; see the module's rules."""
+    evidence = evidence or kind
+    if layer == "nli":
+        return "low"  # an NLI-only claim
+    if evidence in _LOW_EVIDENCE and layer != "both" and not (evidence == "negation flip" and alike(a, b)):
+        return "low"
+    if kind == "number" and (marks_update(a) or marks_update(b)):
+        return "low"
+    return "high"
