@@ -16,6 +16,8 @@ from hand audits of real news by the written rubric (``benchmarks/contradiction_
     different objects, or one is a hedge (2 of 11 true on dev, 2 of 39 in the earlier dev audit), unless the
     NLI layer agrees (layer ``both``) or the two sentences are the same words but for the negation (content-word
     Jaccard ≥ ``MIN_FLIP_JACCARD``: "A man is playing a guitar" / "A man is not playing a guitar");
+  - a date that hangs off no event words on one side (``unanchored date``: "released on Tuesday, August 19"
+    vs "disappeared on November 22, 2012"): nothing says the two dates are of one event;
   - a number when either sentence marks a figure of another time ("earlier", "initially", "now", "has
     risen to"): a count that changes is an update, not a conflict (the rubric).
 """
@@ -35,7 +37,7 @@ _UPDATE = re.compile(
     r"(?:has|have|had)\s+(?:risen|climbed|grown|increased|fallen|dropped)|(?:rose|climbed|jumped|fell)\s+to)\b",
     re.I,
 )
-_LOW_EVIDENCE = frozenset({"same place", "negation flip"})
+_LOW_EVIDENCE = frozenset({"same place", "negation flip", "unanchored date"})
 MIN_FLIP_JACCARD = 0.75  # a negation flip between sentences this alike is about the same thing
 
 

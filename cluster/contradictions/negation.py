@@ -267,9 +267,19 @@ def claim_flips(a: str, b: str) -> list[Conflict]:
 def _polarity(toks: list[_Token], i: int) -> str:
     """``negated`` (a cue governs the word), ``unclear`` (a negation earlier in its clause may
     reach it, or a modal or intention makes it no plain fact) or ``affirmed``."""
-    if _negated(toks, i) is not None:
+    if _negated(toks, i) is not None or _set_aside(toks, i):
         return "negated"
     return "unclear" if _clause_negated(toks, i) or _intended(toks, i) else "affirmed"
+
+
+_SET_ASIDE = (("instead", "of"), ("rather", "than"))
+
+
+def _set_aside(toks: list[_Token], i: int) -> bool:
+    """The word follows "instead of" or "rather than" (quotes aside): it is denied as a plain "not" would
+    ("judges instead of arbitrators" says what "judges, not arbitrators" says)."""
+    words = tuple(t.text.lower() for t in toks[max(0, i - 4) : i] if any(c.isalnum() for c in t.text))[-2:]
+    return words in _SET_ASIDE
 
 
 def _flippable(token: _Token) -> bool:

@@ -41,6 +41,12 @@ _RENDERING_WORDS = frozenset(
     + ["wrote", "insisted", "continued", "according", "to", "the", "a", "an", "in", "interview", "newspaper"]
 )
 _NEGATION_WORDS = frozenset(["not", "no", "never", "nothing", "none", "nor", "neither", "without", "cannot"])
+_TRAILING_ATTRIBUTION = re.compile(
+    r"(?:,\s*[\"”’']?|[\"”’']\s*,?)\s*(?:[A-Za-z.'’-]+\s+){0,5}?"
+    r"(?:said|says|told|explained|added|stated|noted|wrote|insisted)\b[^.!?\"”]{0,80}[.!?]?\s*$",
+    re.I,
+)
+MIN_RENDERING_WORDS = 4
 MIN_QUOTE_WORDS = 8
 MIN_QUOTE_LIKENESS = 0.9  # word-sequence likeness of two renderings of one quote (a spelling, an insertion)
 MAX_LIST_WORDS = 14
@@ -81,8 +87,9 @@ def _longest_quote(text: str) -> list[str]:
 
 def same_statement(a: str, b: str) -> bool:
     """Two renderings of one statement: the same quote of at least ``MIN_QUOTE_WORDS`` words making up most
-    of each sentence (a word's spelling, accents and brackets aside), or the same words but for attribution ("he said"
-    / "he explained") and articles. A negation word on one side only is never a rendering."""
+    of each sentence (a word's spelling, accents and brackets aside), or the same words (at least
+    ``MIN_RENDERING_WORDS``) but for attribution (", he said." / ", Cooke told Sci-Tech Today.") and
+    articles. A negation word on one side only is never a rendering."""
     wa, wb = _plain(a), _plain(b)
     if not wa or not wb:
         return False
@@ -94,6 +101,6 @@ def same_statement(a: str, b: str) -> bool:
     quoted = min(len(qa), len(qb)) >= MIN_QUOTE_WORDS and 2 * min(len(qa), len(qb)) >= max(len(wa), len(wb))
     if quoted and SequenceMatcher(None, qa, qb, autojunk=False).ratio() >= MIN_QUOTE_LIKENESS:
         return True
-    rest_a = [w for w in wa if w not in _RENDERING_WORDS]
-    rest_b = [w for w in wb if w not in _RENDERING_WORDS]
-    return len(rest_a) >= MIN_QUOTE_WORDS and rest_a == rest_b
+    rest_a = [w for w in _plain(_TRAILING_ATTRIBUTION.sub("", a)) if w not in _RENDERING_WORDS]
+    rest_b = [w for w in _plain(_TRAILING_ATTRIBUTION.sub("", b)) if w not in _RENDERING_WORDS]
+    return len(rest_a) >= MIN_RENDERING_WORDS and rest_a == rest_b

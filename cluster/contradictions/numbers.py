@@ -116,6 +116,8 @@ def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | No
             break
         j += 1
     end = toks[j - 1].end
+    if _vague(toks, i):
+        return None, j  # "dozens", "several dozen": no figure to disagree with
     if _YEAR.match(first.text) and j == i + 1 and _unit(toks, i, j, first.text, backwards=False) == "":
         return None, j
     unit = _unit(toks, i, j, first.text)
@@ -163,6 +165,17 @@ def _unit(toks: list[_Token], i: int, j: int, first: str, backwards: bool = True
         if word[0].isalpha() and word.lower() not in _STOPWORDS and word.lower() not in _HEDGES:
             return _norm(word)
     return ""
+
+
+_VAGUE_PLURALS = frozenset({"dozens", "hundreds", "thousands", "millions", "scores"})
+_VAGUE_BEFORE = frozenset({"several", "few", "many", "some"})
+
+
+def _vague(toks: list[_Token], i: int) -> bool:
+    """A count that names no figure: a plural number word ("dozens") or one after "several", "a few", "many",
+    "some" ("several dozen"); "two dozen" is a figure."""
+    word = toks[i].text.lower()
+    return word in _VAGUE_PLURALS or (word.isalpha() and i > 0 and toks[i - 1].text.lower() in _VAGUE_BEFORE)
 
 
 def _hedged(toks: list[_Token], i: int) -> bool:

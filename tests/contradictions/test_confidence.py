@@ -197,3 +197,30 @@ def test_a_negation_flip_between_sentences_alike_but_for_it_is_high() -> None:
     c = "Saudi Arabia's national airline employs women from other countries as flight attendants."
     d = "The airline does not employ Saudi women as flight attendants."
     assert confidence("negation", "negation flip", "detail", c, d) == "low"  # two different sets of women
+
+
+def test_a_short_sentence_and_its_attributed_rendering_are_one_statement() -> None:
+    a = "And nothing was reported … despite the population."
+    assert same_statement(a, 'And nothing was reported ... despite the population," Cooke told Sci-Tech Today.')
+    assert not same_statement("The company said it will cut jobs.", "The union said it will cut jobs.")
+    assert not same_statement("Police said 12 people died.", "Officials said 40 people died.")
+
+
+def test_instead_of_denies_as_not_does() -> None:
+    a = "The four attorneys call themselves “judges” not “arbitrators.”"
+    assert detail_conflicts(a, "The four attorneys call themselves “judges” instead of “arbitrators.”") == []
+    assert detail_conflicts(a, "The four attorneys call themselves “judges” rather than “arbitrators.”") == []
+    flip = detail_conflicts(a, "The four attorneys call themselves “arbitrators.”")
+    assert flip and flip[0].evidence == "negation flip"
+
+
+def test_a_date_hanging_off_no_event_is_low() -> None:
+    a = "James Wright Foley, an American journalist kidnapped in 2012, was beheaded in a video released on "
+    a += "Tuesday, August 19."
+    b = "James Wright Foley disappeared in northwest Syria on November 22, 2012."
+    found = detail_conflicts(a, b)
+    assert [c.evidence for c in found] == ["unanchored date"]
+    assert confidence("date", "unanchored date", "detail", a, b) == "low"
+    c = "Four forensic vans left for the morgue late Saturday carrying nine bodies in silver bags."
+    d = "Four forensic vans left for the morgue late on Thursday carrying bodies in silver bags."
+    assert [x.evidence for x in detail_conflicts(c, d)] == ["date"]
