@@ -2,7 +2,8 @@
 
 The default table holds the ``high`` flags only (``--all-flags`` keeps the ``low`` ones too, marked). Learnt
 from hand audits of real news by the written rubric (``benchmarks/contradiction_rubric.md``), on FNC-1 dev
-(``benchmarks/results/contradiction_audit.csv`` and the dev audit in ``benchmarks/README.md``):
+(``benchmarks/results/contradiction_audit.csv``, ``contradiction_dev_flags.csv``); measured on the train
+stories (``contradiction_precision_train_confidence.csv``, ``benchmarks/README.md``):
 
 * **high** — a concrete detail said two incompatible ways: a number or a date of the same event, a role
   held by two different people ("Brightwell's chief executive"), opposite predicates ("confirmed" /
@@ -17,7 +18,8 @@ from hand audits of real news by the written rubric (``benchmarks/contradiction_
     NLI layer agrees (layer ``both``) or the two sentences are the same words but for the negation (content-word
     Jaccard ≥ ``MIN_FLIP_JACCARD``: "A man is playing a guitar" / "A man is not playing a guitar");
   - a date that hangs off no event words on one side (``unanchored date``: "released on Tuesday, August 19"
-    vs "disappeared on November 22, 2012"): nothing says the two dates are of one event;
+    vs "disappeared on November 22, 2012"): nothing says the two dates are of one event (a rule added after
+    the train census, see ``benchmarks/README.md``);
   - a number when either sentence marks a figure of another time ("earlier", "initially", "now", "has
     risen to"): a count that changes is an update, not a conflict (the rubric).
 """
