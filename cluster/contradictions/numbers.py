@@ -343,8 +343,25 @@ def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
             continue
         seen.add((x.span.start, y.span.start))
         label = " ".join(group) if isinstance(group, tuple) else group
-        out.append(Conflict("number", score, x.span, y.span, f"'{x.span.text}' vs '{y.span.text}' ({label})"))
+        why = f"'{x.span.text}' vs '{y.span.text}' ({label})"
+        guess = speculative(a, x.span.start) or speculative(b, y.span.start)
+        out.append(Conflict("number", score, x.span, y.span, why, "speculative number" if guess else "number"))
     return out
+
+
+_SPECULATIVE = re.compile(
+    r"\b(?:may|might|could|would|expects?|expected\s+to|predicts?|predicted|estimates?|wagers?|bets?|assume|"
+    r"guess(?:es|ed)?|speculat\w*|rumou?r\w*|forecasts?|projects?|projected|aims?|aiming|hopes?|if)\b",
+    re.I,
+)
+SPECULATIVE_WINDOW = 60  # characters before a number in which a cue makes it a guess
+
+
+def speculative(sentence: str, start: int) -> bool:
+    """The number at ``start`` is a guess, a plan or a condition, not a reported figure: a cue ("may",
+    "could", "predicts", "expects", "estimates", "wagers", "rumoured", "if") in the ``SPECULATIVE_WINDOW``
+    characters before it ("insiders predict the steel model will start at $500")."""
+    return bool(_SPECULATIVE.search(sentence[max(0, start - SPECULATIVE_WINDOW) : start]))
 
 
 _LABEL = re.compile(r"\b([A-Z][a-z]+|[A-Z]{2,})\s+(?:No\.\s*|#)?(\d{1,5})\b(?![.,:/]\d)")

@@ -224,3 +224,29 @@ def test_a_date_hanging_off_no_event_is_low() -> None:
     c = "Four forensic vans left for the morgue late Saturday carrying nine bodies in silver bags."
     d = "Four forensic vans left for the morgue late on Thursday carrying bodies in silver bags."
     assert [x.evidence for x in detail_conflicts(c, d)] == ["date"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (
+            "Insider sources predict the stainless steel Apple Watch will start at $500.",
+            "The stainless steel Apple Watch will start at $349, Apple said.",
+            "speculative number",
+        ),
+        (
+            "Analysts say the gold Apple Watch Edition could cost $10,000 at launch.",
+            "The gold Apple Watch Edition will cost $5,000 at launch, the company said.",
+            "speculative number",
+        ),
+        (
+            "At least 12 people died in the quake, according to the civil defence institute.",
+            "Local officials said 40 people were killed in the quake.",
+            "number",
+        ),
+    ],
+)
+def test_a_guessed_number_is_low(a: str, b: str, expected: str) -> None:
+    found = detail_conflicts(a, b)
+    assert [c.evidence for c in found][:1] == [expected]
+    assert confidence("number", expected, "detail", a, b) == ("low" if expected != "number" else "high")
