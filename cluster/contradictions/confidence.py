@@ -22,6 +22,14 @@ stories (``contradiction_precision_train_confidence.csv``, ``benchmarks/README.m
     the train census, see ``benchmarks/README.md``);
   - a number that is a guess, a plan or a condition on one side (``speculative number``: "may start at $349",
     "Gruber predicts $5,000", "if the watch weighs two ounces"; a rule added after the fresh train sample);
+  - a number in one unit of two different things (``different things``: a name by one number that the other
+    sentence never mentions, "the Edition costs $10,000" / "the Sport starts at $349"; a sum described on
+    each side by a word the other lacks, "stainless steel model at $500" / "entry-level model at $350"; see
+    :func:`cluster.contradictions.numbers.different_things`; a rule added after the second fresh train sample);
+  - an attributed dispute whose two sentences both deny (``same side``: "DHS denied Hunter's claim" /
+    "a DHS spokesman said Hunter's claim was categorically false"): two refutations of one claim agree;
+  - an antonym when either sentence reports a claim, a hoax or a rumour outside the two opposite words
+    (``reported claim``: "he is still very much alive" / "a fake story claiming he was found dead" agree);
   - a number when either sentence marks a figure of another time ("earlier", "initially", "now", "has
     risen to"): a count that changes is an update, not a conflict (the rubric).
 """
@@ -31,6 +39,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from cluster.contradictions.lexicon import word_set
 from cluster.contradictions.sentences import content_words
 
 Confidence = Literal["high", "low"]
@@ -41,7 +50,18 @@ _UPDATE = re.compile(
     r"(?:has|have|had)\s+(?:risen|climbed|grown|increased|fallen|dropped)|(?:rose|climbed|jumped|fell)\s+to)\b",
     re.I,
 )
-_LOW_EVIDENCE = frozenset({"same place", "negation flip", "unanchored date", "speculative number"})
+_LOW_EVIDENCE = frozenset({"same place", "negation flip", "unanchored date", "speculative number", "different things"})
+_DENIAL = re.compile(
+    r"\b(?:"
+    + "|".join(sorted(word_set("denial_verbs")))
+    + r"|false|falsely|untrue|nonsense|hoax\w*|baseless|unfounded|incorrect|no\s+truth|not\s+true)\b",
+    re.I,
+)
+_REPORTED = re.compile(
+    r"\b(?:hoax\w*|fake|faked|false|falsely|untrue|rumou?r\w*|spoof\w*|satir\w*|prank\w*|claim|claims|claimed|"
+    r"claiming|alleged|allegedly|purported\w*|reports?\s+(?:that|of)|reportedly)\b",
+    re.I,
+)
 MIN_FLIP_JACCARD = 0.75  # a negation flip between sentences this alike is about the same thing
 
 
@@ -57,14 +77,45 @@ def alike(a: str, b: str, min_jaccard: float = MIN_FLIP_JACCARD) -> bool:
     return bool(wa | wb) and len(wa & wb) / len(wa | wb) >= min_jaccard
 
 
-def confidence(kind: str, evidence: str | None, layer: str | None, a: str, b: str) -> Confidence:
+def denies(sentence: str) -> bool:
+    """The sentence refutes something: a denial verb ("denied", "rejects", "refuted") or a word that calls a
+    claim false ("categorically false", "a hoax", "nonsense", "no truth", "unfounded")."""
+    return bool(_DENIAL.search(sentence))
+
+
+def same_side(a: str, b: str) -> bool:
+    """Two sentences of an attributed dispute both refute (:func:`denies`): two denials of one claim agree."""
+    return a != b and denies(a) and denies(b)
+
+
+def reports_claim(sentence: str, word: str | None = None) -> bool:
+    """The sentence reports a claim, a hoax or a rumour ("a fake story claiming he was found dead", "rumours
+    that", "reportedly") outside the word ``word`` (the antonym found there): it relays, it does not state."""
+    text = sentence.replace(word, " ", 1) if word else sentence
+    return bool(_REPORTED.search(text))
+
+
+def confidence(
+    kind: str,
+    evidence: str | None,
+    layer: str | None,
+    a: str,
+    b: str,
+    span_a: str | None = None,
+    span_b: str | None = None,
+) -> Confidence:
     """``high`` or ``low`` for a flag of ``kind`` found by ``evidence`` (a :class:`Conflict`'s, the kind when
-    None) in ``layer`` between sentences ``a`` and ``b``; see the module's rules."""
+    None) in ``layer`` between sentences ``a`` and ``b`` (spans ``span_a``/``span_b`` where found); see the
+    module's rules."""
     evidence = evidence or kind
     if layer == "nli":
         return "low"  # an NLI-only claim
     if evidence in _LOW_EVIDENCE and layer != "both" and not (evidence == "negation flip" and alike(a, b)):
         return "low"
     if kind == "number" and (marks_update(a) or marks_update(b)):
+        return "low"
+    if evidence == "dispute" and layer != "both" and same_side(a, b):
+        return "low"
+    if evidence == "antonym" and layer != "both" and (reports_claim(a, span_a) or reports_claim(b, span_b)):
         return "low"
     return "high"

@@ -246,7 +246,15 @@ def disputes_inside_articles(
                     "span_b": conflict.span_b.text,
                     "layer": "detail",
                     "evidence": conflict.evidence,
-                    "confidence": confidence("dispute", conflict.evidence, "detail", sentences[i][1], sentences[j][1]),
+                    "confidence": confidence(
+                        "dispute",
+                        conflict.evidence,
+                        "detail",
+                        sentences[i][1],
+                        sentences[j][1],
+                        conflict.span_a.text,
+                        conflict.span_b.text,
+                    ),
                 }
             )
     if not rows:
@@ -312,7 +320,15 @@ def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: Co
                 "span_b": v.spans[1].text if v.spans else None,
                 "layer": v.layer,
                 "evidence": v.evidence,
-                "confidence": confidence(str(v.kind), v.evidence, v.layer, a, b),
+                "confidence": confidence(
+                    str(v.kind),
+                    v.evidence,
+                    v.layer,
+                    a,
+                    b,
+                    v.spans[0].text if v.spans else None,
+                    v.spans[1].text if v.spans else None,
+                ),
             }
             for (a, b), v in found.items()
         ],

@@ -250,3 +250,101 @@ def test_a_guessed_number_is_low(a: str, b: str, expected: str) -> None:
     found = detail_conflicts(a, b)
     assert [c.evidence for c in found][:1] == [expected]
     assert confidence("number", expected, "detail", a, b) == ("low" if expected != "number" else "high")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "evidence"),
+    [
+        # a name by one number that the other sentence never mentions: whose price is it?
+        (
+            "The Galaxy Tab Ultra will cost $1,200 at launch.",
+            "The tablet will cost $650 at launch.",
+            "different things",
+        ),
+        # a sum described on each side by a word the other lacks: two models, two prices
+        (
+            "The stainless steel model sells for $500 in stores.",
+            "The aluminium model sells for $350 in stores.",
+            "different things",
+        ),
+        # the same price of the same thing, said two ways: still a conflict
+        ("The tablet will cost $1,200 at launch.", "The tablet will cost $650 at launch.", "number"),
+        # a source named by a number is no other thing ("according to Peru's civil defence")
+        (
+            "At least 12 people died, according to Peru's civil defence institute.",
+            "Local officials said 40 people were killed in the quake.",
+            "number",
+        ),
+        # a pronoun stands for the name by the other number
+        (
+            "Mrs Novak was one of 138 prisoners released in March.",
+            "She was one of 150 prisoners released in March.",
+            "number",
+        ),
+    ],
+)
+def test_numbers_of_different_things_are_low(a: str, b: str, evidence: str) -> None:
+    assert _evidence(a, b) == evidence
+    assert confidence("number", evidence, "detail", a, b) == ("low" if evidence == "different things" else "high")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # two refutations of one claim agree
+        (
+            "The ministry denied the senator's claim on Monday.",
+            "A ministry spokesman said the senator's claim was categorically false.",
+            "low",
+        ),
+        ("The agency flatly denied the reports.", "Officials said the reports were a hoax.", "low"),
+        # a claim against its denial: a dispute
+        (
+            "The senator said fighters had crossed the border.",
+            "The ministry denied that fighters had crossed the border.",
+            "high",
+        ),
+        # one sentence holding both sides is left alone
+        (
+            "The board says he retired, though the union insists that he was pushed out.",
+            "The board says he retired, though the union insists that he was pushed out.",
+            "high",
+        ),
+    ],
+)
+def test_a_dispute_needs_opposite_sides(a: str, b: str, expected: str) -> None:
+    assert confidence("dispute", "dispute", "detail", a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "span_a", "span_b", "expected"),
+    [
+        # a sentence that reports a hoax agrees with the one that calls him alive
+        (
+            "The actor is alive and well.",
+            "A fake story claiming the actor was dead spread online.",
+            "alive",
+            "dead",
+            "low",
+        ),
+        (
+            "The singer is alive, his agent said.",
+            "Rumours that the singer is dead spread on Monday.",
+            "alive",
+            "dead",
+            "low",
+        ),
+        # two statements, no report of a claim: trusted
+        (
+            "Brightwell confirmed the recall on Monday.",
+            "Brightwell denied any recall on Monday.",
+            "confirmed",
+            "denied",
+            "high",
+        ),
+        ("The hostage is alive, officials said.", "The hostage is dead, officials said.", "alive", "dead", "high"),
+    ],
+)
+def test_an_antonym_against_a_reported_claim_is_low(a: str, b: str, span_a: str, span_b: str, expected: str) -> None:
+    assert confidence("negation", "antonym", "detail", a, b, span_a, span_b) == expected
+    assert confidence("negation", "antonym", "both", a, b, span_a, span_b) == "high"  # the NLI layer agrees
