@@ -17,6 +17,7 @@ from cli.options import (
     Corpus,
     Format,
     IdCol,
+    MaxContradictionPairs,
     MinShare,
     Model,
     NliModel,
@@ -93,6 +94,7 @@ def run(
     nli_model: NliModel = None,
     no_nli: NoNli = False,
     all_flags: AllFlags = False,
+    max_contradiction_pairs: MaxContradictionPairs = None,
     report: Report = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
@@ -109,6 +111,7 @@ def run(
             story_resolution=story_resolution,
             backend=backend,
             all_flags=all_flags,
+            max_contradiction_pairs=max_contradiction_pairs,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)

@@ -81,6 +81,15 @@ AllFlags = Annotated[
         "place, updated figures), marked in the confidence column.",
     ),
 ]
+MaxContradictionPairs = Annotated[
+    int | None,
+    typer.Option(
+        "--max-contradiction-pairs",
+        min=0,
+        help="Paragraph pairs compared for contradictions per run, the most similar first (default 2000); "
+        "more pairs find more flags, slower and less precise.",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 IndexDir = Annotated[Path, typer.Option("--index", "-i", help="Index folder.")]
 Results = Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")]
@@ -110,6 +119,7 @@ def run_options(
     story_resolution: float | None = None,
     backend: str | None = None,
     all_flags: bool = False,
+    max_contradiction_pairs: int | None = None,
 ) -> RunOptions:
     """The ``RunOptions`` of `run` and `index build` from their shared command-line options."""
     from cluster.runner import RunOptions
@@ -128,6 +138,7 @@ def run_options(
         nli_model=nli_model,
         use_nli=not no_nli,
         all_flags=all_flags,
+        max_contradiction_pairs=max_contradiction_pairs,
     )
 
 
