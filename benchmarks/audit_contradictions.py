@@ -74,6 +74,17 @@ def sample(table: pl.DataFrame, per_group: int, seed: int) -> list[dict]:
     return out
 
 
+def unlabelled(table: pl.DataFrame, sheets: list[Path]) -> pl.DataFrame:
+    """The flags of ``table`` whose sentence pair (either order) is in none of the label ``sheets``."""
+    seen: set[tuple[str, str]] = set()
+    for sheet in sheets:
+        with sheet.open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                seen |= {(r["sentence_a"], r["sentence_b"]), (r["sentence_b"], r["sentence_a"])}
+    keep = [(a, b) not in seen for a, b in zip(table["sentence_a"], table["sentence_b"], strict=True)]
+    return table.filter(pl.Series(keep, dtype=pl.Boolean))
+
+
 def random_sample(table: pl.DataFrame, n: int, seed: int) -> list[dict]:
     """``n`` flags drawn uniformly at random (seeded) from the whole table: the precision sample of record."""
     rows = table.sort("story_id", "sentence_a", "sentence_b").to_dicts()
@@ -154,7 +165,11 @@ def sick_detail_f1(data: Path, high_only: bool = False) -> tuple[float, int]:
         found = detail_conflicts(r["premise"], r["hypothesis"])
         if high_only:
             pair = (r["premise"], r["hypothesis"])
-            found = [c for c in found if confidence(c.kind, c.evidence, "detail", *pair) == "high"]
+            found = [
+                c
+                for c in found
+                if confidence(c.kind, c.evidence, "detail", *pair, c.span_a.text, c.span_b.text) == "high"
+            ]
         pred = bool(found)
         tp, fp, fn = tp + (gold and pred), fp + (pred and not gold), fn + (gold and not pred)
     return (2 * tp / (2 * tp + fp + fn) if tp else 0.0), len(rows)
@@ -169,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--random", type=int, default=0, help="sample this many flags uniformly instead of per group")
     parser.add_argument("--out", type=Path, help="label sheet to write (sample)")
+    parser.add_argument(
+        "--exclude", type=Path, nargs="*", default=[], help="label sheets whose sentence pairs are not drawn again"
+    )
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args(argv)
@@ -182,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.command} needs RESULTS")
     if args.corpus is not None:
         run_pipeline(args.corpus, args.results)
-    table = read_table(args.results)
+    table = unlabelled(read_table(args.results), args.exclude)
     drawn = random_sample(table, args.random, args.seed) if args.random else sample(table, args.per_group, args.seed)
     if args.command == "show":
         for row in drawn:
