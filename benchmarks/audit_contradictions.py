@@ -34,9 +34,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import polars as pl  # noqa: E402
 
 from cluster.contradictions import detail_conflicts, explain  # noqa: E402
+from cluster.contradictions.confidence import confidence  # noqa: E402
 
 LABELS = ROOT / "benchmarks" / "results" / "contradiction_audit.csv"
-FIELDS = ("story_id", "sentence_a", "sentence_b", "kind", "layer", "verdict", "reason", "labelled_on")
+FIELDS = (
+    "story_id", "id_a", "id_b", "sentence_a", "sentence_b", "kind", "evidence", "confidence", "layer",
+    "span_a", "span_b", "verdict", "reason", "labelled_on",
+)
 
 
 def read_table(results: Path) -> pl.DataFrame:
@@ -68,6 +72,17 @@ def sample(table: pl.DataFrame, per_group: int, seed: int) -> list[dict]:
         members = groups[key]
         out.extend(rng.sample(members, min(per_group, len(members))))
     return out
+
+
+def unlabelled(table: pl.DataFrame, sheets: list[Path]) -> pl.DataFrame:
+    """The flags of ``table`` whose sentence pair (either order) is in none of the label ``sheets``."""
+    seen: set[tuple[str, str]] = set()
+    for sheet in sheets:
+        with sheet.open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                seen |= {(r["sentence_a"], r["sentence_b"]), (r["sentence_b"], r["sentence_a"])}
+    keep = [(a, b) not in seen for a, b in zip(table["sentence_a"], table["sentence_b"], strict=True)]
+    return table.filter(pl.Series(keep, dtype=pl.Boolean))
 
 
 def random_sample(table: pl.DataFrame, n: int, seed: int) -> list[dict]:
@@ -138,15 +153,24 @@ def score(table: pl.DataFrame, labels: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def sick_detail_f1(data: Path) -> tuple[float, int]:
-    """Contradiction F1 of the detail layer on the SICK test split, and the split's size."""
+def sick_detail_f1(data: Path, high_only: bool = False) -> tuple[float, int]:
+    """Contradiction F1 of the detail layer on the SICK test split, and the split's size; with ``high_only``
+    a conflict counts only when the default table would show it (confidence ``high``, no NLI agreeing)."""
     from train_nli import read_jsonl, sick_is_test
 
     rows = [r for r in read_jsonl(data / "sick_nli.jsonl") if sick_is_test(r["premise"], r["hypothesis"])]
     tp = fp = fn = 0
     for r in rows:
         gold = r["label"] == "contradiction"
-        pred = bool(detail_conflicts(r["premise"], r["hypothesis"]))
+        found = detail_conflicts(r["premise"], r["hypothesis"])
+        if high_only:
+            pair = (r["premise"], r["hypothesis"])
+            found = [
+                c
+                for c in found
+                if confidence(c.kind, c.evidence, "detail", *pair, c.span_a.text, c.span_b.text) == "high"
+            ]
+        pred = bool(found)
         tp, fp, fn = tp + (gold and pred), fp + (pred and not gold), fn + (gold and not pred)
     return (2 * tp / (2 * tp + fp + fn) if tp else 0.0), len(rows)
 
@@ -160,18 +184,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--random", type=int, default=0, help="sample this many flags uniformly instead of per group")
     parser.add_argument("--out", type=Path, help="label sheet to write (sample)")
+    parser.add_argument(
+        "--exclude", type=Path, nargs="*", default=[], help="label sheets whose sentence pairs are not drawn again"
+    )
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args(argv)
     if args.command == "sick":
         f1, n = sick_detail_f1(args.data)
         print(f"SICK test split ({n} pairs): detail-layer contradiction F1 {f1:.4f}")
+        high, _ = sick_detail_f1(args.data, high_only=True)
+        print(f"  counting only the conflicts the default table shows (confidence high): F1 {high:.4f}")
         return 0
     if args.results is None:
         parser.error(f"{args.command} needs RESULTS")
     if args.corpus is not None:
         run_pipeline(args.corpus, args.results)
-    table = read_table(args.results)
+    table = unlabelled(read_table(args.results), args.exclude)
     drawn = random_sample(table, args.random, args.seed) if args.random else sample(table, args.per_group, args.seed)
     if args.command == "show":
         for row in drawn:

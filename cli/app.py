@@ -13,6 +13,7 @@ from cli.options import (
     DEFAULT_STORY_RESOLUTION,
     DEFAULT_THRESHOLD,
     Address,
+    AllFlags,
     Backend,
     Corpus,
     EmbedActors,
@@ -20,6 +21,7 @@ from cli.options import (
     Format,
     GpusPerActor,
     IdCol,
+    MaxContradictionPairs,
     MinShare,
     Model,
     NliModel,
@@ -99,6 +101,8 @@ def run(
     story_resolution: StoryResolution = DEFAULT_STORY_RESOLUTION,
     nli_model: NliModel = None,
     no_nli: NoNli = False,
+    all_flags: AllFlags = False,
+    max_contradiction_pairs: MaxContradictionPairs = None,
     report: Report = False,
     verbose: Verbose = False,
     quiet: Quiet = False,
@@ -114,6 +118,7 @@ def run(
             strict=strict, threshold=threshold, min_share=min_share, nli_model=nli_model, no_nli=no_nli, fmt=fmt,
             story_resolution=story_resolution, backend=backend,
             engine=engine, address=address, embed_actors=embed_actors, gpus_per_actor=gpus_per_actor,
+            all_flags=all_flags, max_contradiction_pairs=max_contradiction_pairs,
         )
         with progress_bars(not quiet) as progress:
             summary = run_corpus(options, progress)

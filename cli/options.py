@@ -102,6 +102,23 @@ GpusPerActor = Annotated[
         "--gpus-per-actor", min=0.0, help="With --engine ray: GPUs per embedding actor (> 0: torch fp16 on CUDA)."
     ),
 ]
+AllFlags = Annotated[
+    bool,
+    typer.Option(
+        "--all-flags",
+        help="Keep the low-confidence contradictions too (NLI-only claims, bare negations, two names in one "
+        "place, updated figures), marked in the confidence column.",
+    ),
+]
+MaxContradictionPairs = Annotated[
+    int | None,
+    typer.Option(
+        "--max-contradiction-pairs",
+        min=0,
+        help="Paragraph pairs compared for contradictions per run, the most similar first (default 2000); "
+        "more pairs find more flags, slower and less precise.",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 IndexDir = Annotated[Path, typer.Option("--index", "-i", help="Index folder.")]
 Results = Annotated[Path, typer.Argument(help="A results folder written by `newsdedup run`.")]
@@ -134,6 +151,8 @@ def run_options(
     address: str | None = None,
     embed_actors: int | None = None,
     gpus_per_actor: float = 0.0,
+    all_flags: bool = False,
+    max_contradiction_pairs: int | None = None,
 ) -> RunOptions:
     """The ``RunOptions`` of `run` and `index build` from their shared command-line options."""
     from cluster.distributed import EngineOptions
@@ -153,6 +172,8 @@ def run_options(
         nli_model=nli_model,
         use_nli=not no_nli,
         engine=EngineOptions(engine.lower(), address, embed_actors, gpus_per_actor),
+        all_flags=all_flags,
+        max_contradiction_pairs=max_contradiction_pairs,
     )
 
 

@@ -34,6 +34,8 @@ class RunOptions:
     use_cache: bool = True
     nli_model: str | None = None  # a folder or a name; None: the shipped model (an error if it is missing)
     use_nli: bool = True
+    all_flags: bool = False  # keep the low-confidence contradictions too (ContradictionParams.all_flags)
+    max_contradiction_pairs: int | None = None  # None: the settings' (ContradictionParams.max_paragraph_pairs)
     settings: Settings | None = field(default=None)
     engine: EngineOptions | None = None  # None: local; EngineOptions("ray", ...) embeds and searches on Ray
 
@@ -41,6 +43,11 @@ class RunOptions:
         base = self.settings or Settings()
         if self.story_resolution is not None:
             base = replace(base, stories=replace(base.stories, resolution=self.story_resolution))
+        if self.all_flags:
+            base = replace(base, contradictions=replace(base.contradictions, all_flags=True))
+        if self.max_contradiction_pairs is not None:
+            pairs = self.max_contradiction_pairs
+            base = replace(base, contradictions=replace(base.contradictions, max_paragraph_pairs=pairs))
         return replace(
             base,
             passage_threshold=self.passage_threshold,

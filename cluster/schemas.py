@@ -139,6 +139,8 @@ CONTRADICTIONS = pl.Schema(
         "span_b": pl.String,
         "layer": pl.String,  # detail | nli | both
         "n_article_pairs": pl.Int64,  # article pairs repeating this contradiction (copies of one wire text)
+        "evidence": pl.String,  # what was found: number, date, role, same place, antonym, negation flip, ...
+        "confidence": pl.String,  # high | low (only high without --all-flags)
     }
 )
 

@@ -118,6 +118,22 @@ def test_cli_defaults_are_the_library_defaults() -> None:
     assert tuned.stories.resolution == 0.5 and RunOptions(paths=[], out=Path("x")).resolved_settings() == Settings()
     options = RunOptions(paths=[], out=Path("x"))
     assert (options.passage_threshold, options.min_share) == (DEFAULT_THRESHOLD, DEFAULT_MIN_SHARE)
+    wider = RunOptions(paths=[], out=Path("x"), max_contradiction_pairs=20000).resolved_settings()
+    assert wider.contradictions.max_paragraph_pairs == 20000
+    assert Settings().contradictions.max_paragraph_pairs == 2000
+
+
+def test_max_contradiction_pairs_reaches_the_run(runner: CliRunner, tmp_path: Path) -> None:
+    """`run --max-contradiction-pairs 0` compares no paragraph pair: no cross-article flag is left."""
+    import polars as pl
+
+    result = runner.invoke(app, ["run", "seeds", "--out", str(tmp_path), "--no-nli", "--quiet",
+                                 "--max-contradiction-pairs", "0"])
+    assert result.exit_code == 0, result.output
+    table = pl.read_parquet(tmp_path / "contradictions.parquet")
+    assert table.height > 0 and (table["id_a"] == table["id_b"]).all()  # only disputes inside one article
+    bad = runner.invoke(app, ["run", "seeds", "--out", str(tmp_path), "--max-contradiction-pairs", "-1"])
+    assert bad.exit_code != 0
 
 
 def test_no_arguments_shows_help(runner: CliRunner) -> None:

@@ -10,6 +10,7 @@ One module per section:
 * :mod:`.nli` — the NLI layer: the :class:`NLIScorer` protocol, :class:`OnnxNLI`, :class:`CrossEncoderNLI`,
   :class:`AegisNLI`, :func:`load_nli` and the shipped model (``models/nli-minilm-int8``, package data);
 * :mod:`.stance` — does an article back or refute a statement (a logistic head over lexicon/NLI/detail features);
+* :mod:`.confidence` — ``high`` or ``low``: which flags the default table trusts, from their evidence;
 * :mod:`.verdict` — the ONE rule combining the detail and NLI layers (:func:`judge`), and the ``contradict``
   command (:func:`contradiction_verdict`, :func:`contradiction_score`);
 * :mod:`.stage` — the pipeline stage: candidate sentence pairs inside a story, :func:`find_contradictions`;

@@ -20,19 +20,27 @@ class Span(NamedTuple):
 
 @dataclass(frozen=True)
 class Conflict:
-    """Two spans, one in each statement, that cannot both be true."""
+    """Two spans, one in each statement, that cannot both be true.
+
+    ``evidence`` names the detector's finding more finely than ``kind`` (``role`` or ``same place`` for an
+    entity, ``antonym`` or ``negation flip`` for a negation, ``opposite claim``); the kind when not given.
+    :func:`cluster.contradictions.confidence.confidence` reads it.
+    """
 
     kind: ConflictKind
     score: float
     span_a: Span
     span_b: Span
     explanation: str
+    evidence: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if not 0.0 <= self.score <= 1.0:
             raise ValueError("score must be in [0, 1]")
+        if not self.evidence:
+            object.__setattr__(self, "evidence", self.kind)
 
 
 def span_of(text: str, start: int, end: int) -> Span:

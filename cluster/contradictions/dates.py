@@ -138,6 +138,8 @@ def date_conflicts(a: str, b: str) -> list[Conflict]:
                 continue
             if bool(anchor_a & _BIRTH) != bool(anchor_b & _BIRTH):
                 continue  # a birth date is the date of nothing else ("born on August 26" vs "died on Nov 6")
-            out.append(Conflict("date", 0.8, sa, sb, f"{kind.replace('_', ' ')} '{sa.text}' vs '{sb.text}'"))
+            why = f"{kind.replace('_', ' ')} '{sa.text}' vs '{sb.text}'"
+            evidence = "date" if anchor_a and anchor_b else "unanchored date"  # one date hangs off no event
+            out.append(Conflict("date", 0.8, sa, sb, why, evidence))
             break
     return out

@@ -6,22 +6,23 @@ from cluster.contradictions.conflict import Conflict
 from cluster.contradictions.dates import date_conflicts
 from cluster.contradictions.entities import entity_conflicts, role_conflicts
 from cluster.contradictions.negation import claim_flips, negation_conflicts
-from cluster.contradictions.nonclaims import is_embedded_post, is_list_line
+from cluster.contradictions.nonclaims import is_embedded_post, is_list_line, is_navigation_line
 from cluster.contradictions.numbers import differently_numbered, number_conflicts
 from cluster.contradictions.sentences import same_topic
 
 
 def detail_conflicts(a: str, b: str, min_overlap: float = 0.3, min_shared: int = 2) -> list[Conflict]:
     """Detail conflicts between two statements, strongest first; ``[]`` when they are off-topic, when either
-    is a list line or an embedded post (:mod:`cluster.contradictions.nonclaims`), or when they name different
-    things numbered alike (:func:`cluster.contradictions.numbers.differently_numbered`).
+    is a list line, an embedded post or a navigation line (:mod:`cluster.contradictions.nonclaims`), or when
+    they name different things numbered alike (:func:`cluster.contradictions.numbers.differently_numbered`).
 
     The statements must share at least ``min_shared`` content words making up at least
     ``min_overlap`` of the smaller statement's content words (see :func:`same_topic`).
     """
     if not isinstance(a, str) or not isinstance(b, str):
         raise ValueError("a and b must be str")
-    if any(is_list_line(x) or is_embedded_post(x) for x in (a, b)) or differently_numbered(a, b):
+    nonclaim = any(is_list_line(x) or is_embedded_post(x) or is_navigation_line(x) for x in (a, b))
+    if nonclaim or differently_numbered(a, b):
         return []  # an item, someone else's post, or two different things ("Flight 17", "Flight 370")
     if not same_topic(a, b, min_overlap, min_shared):
         return sorted(number_conflicts(a, b, on_topic=False), key=lambda c: -c.score)

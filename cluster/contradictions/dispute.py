@@ -2,7 +2,8 @@
 
 Not a detail conflict (the article itself asserts neither side) but what a reader wants flagged: who says
 what. :func:`attributions` finds "SOURCE VERB ..." clauses (verbs in ``words/dispute_verbs.txt`` and
-``words/denial_verbs.txt``); a dispute is
+``words/denial_verbs.txt``; a verb right after a negation or "declined to" — "would not confirm or deny" — is
+no answer, neither a claim nor a denial); a dispute is
 
 * inside one sentence (:func:`sentence_dispute`): two attributed clauses of different sources joined by an
   opposing link ("X insists A, though Y says B"), one of the verbs contesting ("insists", "claims") or
@@ -34,6 +35,11 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z.'’\-]*")
 _CLAUSE_STOP = re.compile(r"[,;:()\"“”]")
 _LINK = re.compile(r"[,;]?\s*\b(" + "|".join(sorted(_LINKS)) + r")\b\s*", re.I)
 _NEGATED = re.compile(r"\b(?:not|no|never|nothing|neither|nor)\b|n[’']t\b", re.I)
+_NON_ANSWER = re.compile(
+    r"(?:\b(?:not|never|neither|nor|declined\s+to|refused\s+to|won[’']t|wouldn[’']t|couldn[’']t|"
+    r"can[’']t|cannot|unable\s+to|did\s+not|or)|n[’']t)\s*$",
+    re.I,
+)
 MAX_SOURCE_WORDS = 6
 DISPUTE_SCORE = 0.7  # a stated dispute; no model scores it
 
@@ -81,6 +87,8 @@ def attributions(sentence: str) -> list[Attribution]:
     """The "SOURCE VERB" clauses of a sentence in reading order (verbs of ``dispute_verbs``/``denial_verbs``)."""
     out: list[Attribution] = []
     for m in _VERB.finditer(sentence):
+        if _NON_ANSWER.search(sentence[max(0, m.start() - 40) : m.start()]):
+            continue  # "would not confirm or deny", "declined to deny": no answer, neither a claim nor a denial
         found = _source(sentence, m.start())
         if found is not None:
             out.append(Attribution(found[0], m.start(), m.end(), m.group(0), found[1]))

@@ -158,7 +158,7 @@ def entity_conflicts(a: str, b: str) -> list[Conflict]:
         context = la[max(0, i1 - 2) : i1] + la[i2 : i2 + 2]
         score = 0.4 if set(context) & _ATTRIBUTION else 0.6  # "X reports" vs "Y reports": sources differ
         sa, sb = span_of(a, xa[0].token.start, xa[-1].token.end), span_of(b, xb[0].token.start, xb[-1].token.end)
-        return [Conflict("entity", score, sa, sb, f"'{sa.text}' vs '{sb.text}' in the same place")]
+        return [Conflict("entity", score, sa, sb, f"'{sa.text}' vs '{sb.text}' in the same place", "same place")]
     return []
 
 
@@ -262,5 +262,5 @@ def role_conflicts(a: str, b: str) -> list[Conflict]:
                 continue
             if any(same_name(x, y) for x in wa for y in wb):
                 continue
-            return [Conflict("entity", 0.7, sa, sb, f"{key[0]} {key[1]}: '{sa.text}' vs '{sb.text}'")]
+            return [Conflict("entity", 0.7, sa, sb, f"{key[0]} {key[1]}: '{sa.text}' vs '{sb.text}'", "role")]
     return []

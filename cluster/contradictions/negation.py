@@ -199,7 +199,7 @@ def _antonym_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[C
             if not _comparable(ta, i, tb, j):
                 continue
             sa, sb = span_of(a, t.start, t.end), span_of(b, tb[j].start, tb[j].end)
-            return [Conflict("negation", 0.8, sa, sb, f"antonyms '{sa.text}' vs '{sb.text}'")]
+            return [Conflict("negation", 0.8, sa, sb, f"antonyms '{sa.text}' vs '{sb.text}'", "antonym")]
     return []
 
 
@@ -259,16 +259,27 @@ def claim_flips(a: str, b: str) -> list[Conflict]:
                     span_2 = span_of(s2, toks_2[j].start, toks_2[j + len(q) - 1].end)
                     sa, sb = (span_1, span_2) if s1 is a else (span_2, span_1)
                     about = ", ".join(sorted(shared))
-                    return [Conflict("claim", 0.7, sa, sb, f"opposite claims '{sa.text}' vs '{sb.text}' ({about})")]
+                    why = f"opposite claims '{sa.text}' vs '{sb.text}' ({about})"
+                    return [Conflict("claim", 0.7, sa, sb, why, "opposite claim")]
     return []
 
 
 def _polarity(toks: list[_Token], i: int) -> str:
     """``negated`` (a cue governs the word), ``unclear`` (a negation earlier in its clause may
     reach it, or a modal or intention makes it no plain fact) or ``affirmed``."""
-    if _negated(toks, i) is not None:
+    if _negated(toks, i) is not None or _set_aside(toks, i):
         return "negated"
     return "unclear" if _clause_negated(toks, i) or _intended(toks, i) else "affirmed"
+
+
+_SET_ASIDE = (("instead", "of"), ("rather", "than"))
+
+
+def _set_aside(toks: list[_Token], i: int) -> bool:
+    """The word follows "instead of" or "rather than" (quotes aside): it is denied as a plain "not" would
+    ("judges instead of arbitrators" says what "judges, not arbitrators" says)."""
+    words = tuple(t.text.lower() for t in toks[max(0, i - 4) : i] if any(c.isalnum() for c in t.text))[-2:]
+    return words in _SET_ASIDE
 
 
 def _flippable(token: _Token) -> bool:
@@ -311,5 +322,5 @@ def _negation_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[
         cue_a, cue_b = _negated(ta, i), _negated(tb, j)
         sa = span_of(a, (cue_a or ta[i]).start, ta[i].end)
         sb = span_of(b, (cue_b or tb[j]).start, tb[j].end)
-        return [Conflict("negation", 0.7, sa, sb, f"negation flip: '{sa.text}' vs '{sb.text}'")]
+        return [Conflict("negation", 0.7, sa, sb, f"negation flip: '{sa.text}' vs '{sb.text}'", "negation flip")]
     return []

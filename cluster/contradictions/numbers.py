@@ -116,6 +116,8 @@ def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | No
             break
         j += 1
     end = toks[j - 1].end
+    if _vague(toks, i):
+        return None, j  # "dozens", "several dozen": no figure to disagree with
     if _YEAR.match(first.text) and j == i + 1 and _unit(toks, i, j, first.text, backwards=False) == "":
         return None, j
     unit = _unit(toks, i, j, first.text)
@@ -163,6 +165,17 @@ def _unit(toks: list[_Token], i: int, j: int, first: str, backwards: bool = True
         if word[0].isalpha() and word.lower() not in _STOPWORDS and word.lower() not in _HEDGES:
             return _norm(word)
     return ""
+
+
+_VAGUE_PLURALS = frozenset({"dozens", "hundreds", "thousands", "millions", "scores"})
+_VAGUE_BEFORE = frozenset({"several", "few", "many", "some"})
+
+
+def _vague(toks: list[_Token], i: int) -> bool:
+    """A count that names no figure: a plural number word ("dozens") or one after "several", "a few", "many",
+    "some" ("several dozen"); "two dozen" is a figure."""
+    word = toks[i].text.lower()
+    return word in _VAGUE_PLURALS or (word.isalpha() and i > 0 and toks[i - 1].text.lower() in _VAGUE_BEFORE)
 
 
 def _hedged(toks: list[_Token], i: int) -> bool:
@@ -330,8 +343,89 @@ def number_conflicts(a: str, b: str, on_topic: bool = True) -> list[Conflict]:
             continue
         seen.add((x.span.start, y.span.start))
         label = " ".join(group) if isinstance(group, tuple) else group
-        out.append(Conflict("number", score, x.span, y.span, f"'{x.span.text}' vs '{y.span.text}' ({label})"))
+        why = f"'{x.span.text}' vs '{y.span.text}' ({label})"
+        guess = speculative(a, x.span.start) or speculative(b, y.span.start)
+        evidence = "speculative number" if guess else "number"
+        if not guess and different_things(a, x, b, y, group in _BARE_UNITS):
+            evidence = "different things"
+        out.append(Conflict("number", score, x.span, y.span, why, evidence))
     return out
+
+
+NAME_WINDOW = 4  # tokens on each side of a number, inside its clause, in which a name says whose figure it is
+_NOT_NAME = _STOPWORDS | _HEDGES | _TIME_WORDS | _PERIOD_WORDS | word_set("sentence_starters")
+_SOURCE_WORDS = word_set("attribution") | word_set("speech_verbs")
+
+
+def names_near(text: str, q: Quantity, window: int = NAME_WINDOW) -> set[str]:
+    """Names of the thing a number is about: capitalised words (not the sentence's first word, not a month)
+    within ``window`` tokens of it, inside its clause and short of a source ("according to", "said"):
+    "the Apple Watch Edition will cost $10,000" -> {apple, watch, edition}; "12 died, according to Peru's
+    civil defence" -> {} (Peru is the source, not the thing counted)."""
+    toks = _tokens(text)
+    at = next((k for k, t in enumerate(toks) if t.start >= q.span.start), len(toks))
+    end = next((k for k, t in enumerate(toks) if t.start >= q.span.end), len(toks))
+    out: set[str] = set()
+    for side in (range(at - 1, max(0, at - 1 - window), -1), range(end, min(len(toks), end + window))):
+        for k in side:
+            w = toks[k].text
+            low = w.lower()
+            if low in _CLAUSE_BREAK or low in _SOURCE_WORDS:
+                break
+            if (
+                len(w) > 1
+                and w[:1].isupper()
+                and w[:1].isalpha()
+                and low not in _NOT_NAME
+                and low not in mapping("months")
+            ):
+                out.add(low)
+    return out
+
+
+_PRONOUNS = frozenset({"he", "she", "it", "they", "his", "her", "its", "their"})
+
+
+def _unnamed(names: set[str], other: str, other_q: Quantity) -> bool:
+    """A name by one number that the other sentence never mentions, unless a pronoun stands by the other
+    number in its place ("Mrs Dulaimi was one of 138 women" / "She is one of 150 women")."""
+    missing = {n for n in names if n not in other.lower()}
+    if not missing:
+        return False
+    before = {t.text.lower() for t in _tokens(other[: other_q.span.start])[-NAME_WINDOW:]}
+    return not before & _PRONOUNS
+
+
+def different_things(a: str, x: Quantity, b: str, y: Quantity, bare_unit: bool) -> bool:
+    """Two numbers in one unit that measure different things, so their difference is no conflict:
+
+    * a name stands by one number that the other sentence never mentions ("the Edition costs $10,000" /
+      "the Apple Watch starts at $349": whose price is named on one side only; :func:`names_near`);
+    * for a sum or a percentage, each number is described by a word the other sentence lacks ("the
+      stainless steel model at $500" / "the Sport model at $349"): two models, two prices.
+    """
+    if _unnamed(names_near(a, x), b, y) or _unnamed(names_near(b, y), a, x):
+        return True
+    if bare_unit:
+        stems_a = {_stem(_norm(t.text.lower())) for t in _tokens(a)}
+        stems_b = {_stem(_norm(t.text.lower())) for t in _tokens(b)}
+        return bool(_measured(a, x) - stems_b) and bool(_measured(b, y) - stems_a)
+    return False
+
+
+_SPECULATIVE = re.compile(
+    r"\b(?:may|might|could|would|expects?|expected\s+to|predicts?|predicted|estimates?|wagers?|bets?|assume|"
+    r"guess(?:es|ed)?|speculat\w*|rumou?r\w*|forecasts?|projects?|projected|aims?|aiming|hopes?|if)\b",
+    re.I,
+)
+SPECULATIVE_WINDOW = 60  # characters before a number in which a cue makes it a guess
+
+
+def speculative(sentence: str, start: int) -> bool:
+    """The number at ``start`` is a guess, a plan or a condition, not a reported figure: a cue ("may",
+    "could", "predicts", "expects", "estimates", "wagers", "rumoured", "if") in the ``SPECULATIVE_WINDOW``
+    characters before it ("insiders predict the steel model will start at $500")."""
+    return bool(_SPECULATIVE.search(sentence[max(0, start - SPECULATIVE_WINDOW) : start]))
 
 
 _LABEL = re.compile(r"\b([A-Z][a-z]+|[A-Z]{2,})\s+(?:No\.\s*|#)?(\d{1,5})\b(?![.,:/]\d)")

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from cluster.contradictions.confidence import confidence
 from cluster.contradictions.conflict import Conflict
 from cluster.contradictions.detail import detail_conflicts
 from cluster.contradictions.dispute import article_disputes, pair_dispute
 from cluster.contradictions.nli import NLIScorer, bidirectional_contradiction
-from cluster.contradictions.nonclaims import MAX_POST_CHARS, is_embedded_post
+from cluster.contradictions.nonclaims import MAX_POST_CHARS, is_embedded_post, is_navigation_line, same_statement
 from cluster.contradictions.sentences import same_topic, split_sentences
 from cluster.contradictions.verdict import PairVerdict, VerdictRule, judge
 from cluster.exact import normalise
@@ -40,6 +41,7 @@ class ContradictionParams:
     max_paragraph_pairs: int = 2000  # candidate paragraph pairs per run, the most similar first
     min_cosine: float = 0.5  # paragraphs of one story this similar are compared sentence by sentence
     max_story_texts: int = 3000
+    all_flags: bool = False  # keep the low-confidence flags too (cluster.contradictions.confidence)
 
     def __post_init__(self) -> None:
         for name in ("min_score", "nli_threshold"):
@@ -171,7 +173,9 @@ def find_contradictions(
     language_of_doc: np.ndarray | None = None,
     stats: dict[str, int] | None = None,
 ) -> pl.DataFrame:
-    """The contradictions table (schema ``CONTRADICTIONS``), strongest first.
+    """The contradictions table (schema ``CONTRADICTIONS``), strongest first: the ``high``-confidence flags
+    (:func:`cluster.contradictions.confidence.confidence`), every flag with ``params.all_flags``; the
+    low-confidence flags left out are counted in ``stats`` as ``contradictions_low_confidence``.
 
     ``language_of_doc``: each document's language code (None where unknown: detected per paragraph);
     paragraph pairs not both in :data:`JUDGED_LANGUAGES` are skipped and counted in ``stats`` (when given)
@@ -191,6 +195,11 @@ def find_contradictions(
     if not tables:
         return pl.DataFrame(schema=CONTRADICTIONS)
     table = pl.concat([t.select([pl.col(n).cast(ty) for n, ty in CONTRADICTIONS.items()]) for t in tables])
+    if not params.all_flags:
+        high = table.filter(pl.col("confidence") == "high")
+        if stats is not None:
+            stats["contradictions_low_confidence"] = table.height - high.height
+        table = high
     return table.sort(["score", "story_id", "para_a"], descending=[True, False, False], maintain_order=True)
 
 
@@ -236,6 +245,16 @@ def disputes_inside_articles(
                     "span_a": conflict.span_a.text,
                     "span_b": conflict.span_b.text,
                     "layer": "detail",
+                    "evidence": conflict.evidence,
+                    "confidence": confidence(
+                        "dispute",
+                        conflict.evidence,
+                        "detail",
+                        sentences[i][1],
+                        sentences[j][1],
+                        conflict.span_a.text,
+                        conflict.span_b.text,
+                    ),
                 }
             )
     if not rows:
@@ -264,8 +283,10 @@ def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: Co
     for text_a, text_b in distinct.select("text_a", "text_b").iter_rows():
         for sa in split(text_a):
             for sb in split(text_b):
-                if normalise(sa) == normalise(sb):
-                    continue
+                if normalise(sa) == normalise(sb) or same_statement(sa, sb):
+                    continue  # one statement twice ("...," he said. / "...," he explained.)
+                if is_navigation_line(sa) or is_navigation_line(sb):
+                    continue  # links to other stories
                 conflicts = detail_conflicts(sa, sb)
                 dispute = pair_dispute(sa, sb) if not conflicts or conflicts[0].kind in {"negation", "claim"} else None
                 if dispute is not None:  # two sources, one denying: who says what, not what is true
@@ -298,6 +319,16 @@ def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: Co
                 "span_a": v.spans[0].text if v.spans else None,
                 "span_b": v.spans[1].text if v.spans else None,
                 "layer": v.layer,
+                "evidence": v.evidence,
+                "confidence": confidence(
+                    str(v.kind),
+                    v.evidence,
+                    v.layer,
+                    a,
+                    b,
+                    v.spans[0].text if v.spans else None,
+                    v.spans[1].text if v.spans else None,
+                ),
             }
             for (a, b), v in found.items()
         ],

@@ -48,12 +48,14 @@ class VerdictRule:
 
 class PairVerdict(NamedTuple):
     """What :func:`judge` found: the kind (``None`` when nothing), a score in [0, 1], the two spans that
-    conflict (``None`` when nothing) and the layer that found it (``detail``, ``nli``, ``both`` or ``None``)."""
+    conflict (``None`` when nothing), the layer that found it (``detail``, ``nli``, ``both`` or ``None``) and
+    the evidence (the detail conflict's :attr:`Conflict.evidence`, ``nli`` for an NLI-only claim)."""
 
     kind: str | None
     score: float
     spans: tuple[Span, Span] | None
     layer: str | None = None
+    evidence: str | None = None
 
 
 def judge(
@@ -65,11 +67,12 @@ def judge(
     if best is not None:
         spans = (best.span_a, best.span_b)
         if nli_score is None:
-            return PairVerdict(best.kind, float(best.score), spans, "detail")
+            return PairVerdict(best.kind, float(best.score), spans, "detail", best.evidence)
         score = max(best.score, nli_score) if nli_score >= rule.nli_raises_from else best.score
-        return PairVerdict(best.kind, float(score), spans, "both" if nli_score >= rule.nli_threshold else "detail")
+        layer = "both" if nli_score >= rule.nli_threshold else "detail"
+        return PairVerdict(best.kind, float(score), spans, layer, best.evidence)
     if nli_score is not None and nli_score >= rule.nli_threshold:
-        return PairVerdict("claim", float(nli_score), (span_of(a, 0, len(a)), span_of(b, 0, len(b))), "nli")
+        return PairVerdict("claim", float(nli_score), (span_of(a, 0, len(a)), span_of(b, 0, len(b))), "nli", "nli")
     return PairVerdict(None, float(nli_score or 0.0), None, None)
 
 

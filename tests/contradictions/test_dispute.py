@@ -95,3 +95,14 @@ def test_a_denial_referring_back_to_a_negative_claim_is_a_dispute() -> None:
     claim = "Ashford said last week that he had not been consulted about the choice of his successor."
     denial = "The board rejected that account, saying Ashford had been consulted about his successor at every stage."
     assert pair_dispute(claim, denial) is not None
+
+
+def test_a_non_answer_is_neither_claim_nor_denial() -> None:
+    s = (
+        "U.S. officials would not confirm or deny whether Baghdadi had been targeted, though one said that the "
+        "airstrikes had not been targeting any particular meeting."
+    )
+    assert attributions(s) == []  # "would not confirm or deny" is no answer, "one" is one of the officials
+    assert sentence_dispute(s) is None
+    assert [a.verb for a in attributions("The ministry denied the report.")] == ["denied"]
+    assert attributions("The ministry declined to deny the report.") == []

@@ -118,3 +118,14 @@ def test_several_values_of_one_unit_in_a_sentence_are_several_things() -> None:
             "The steel Apple Watch will start at $500.", "The steel Apple Watch will start at $600."
         )
     ] == ["number"]
+
+
+def test_vague_counts_name_no_figure() -> None:
+    from cluster.contradictions import detail_conflicts, quantities
+
+    assert quantities("The attacks have killed dozens.") == []
+    assert quantities("The attacks have killed several dozen people.") == []
+    a = "There have been six attacks over the weekend that have killed several dozen people since the ceasefire."
+    b = "There have been six attacks since the ceasefire that have killed dozens."
+    assert detail_conflicts(a, b) == []
+    assert [q.value for q in quantities("Some 25 miles from Baghdad.")] == [25.0]  # a hedged figure stays

@@ -202,7 +202,7 @@ def test_the_stage_and_the_contradict_command_give_the_same_verdict(a: str, b: s
         {"para_id": [0, 1], "doc_id": [0, 1], "id": ["a", "b"], "text_id": [0, 1], "text": [a, b]}
     )
     vectors = np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32)
-    table = find_contradictions(paragraphs, np.array([0, 0]), vectors, scorer)
+    table = find_contradictions(paragraphs, np.array([0, 0]), vectors, scorer, ContradictionParams(all_flags=True))
     assert table.height == 1
     row = table.row(0, named=True)
     pair = score_statement_pair(a, b, scorer)
