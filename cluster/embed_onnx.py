@@ -14,7 +14,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,10 @@ class OnnxEncoder:
         self.threads = threads or cpu_count()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = self.threads
+        # One thread per run, ``threads`` runs at once (one session; its run is thread-safe): a single short
+        # text gives a second intra-op thread too little work, so 2 runs of 1 thread out-embed 1 run of 2
+        # (benchmarks/README.md, "Embedding threads").
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
@@ -179,16 +183,8 @@ class OnnxEncoder:
         order = np.argsort(-lengths, kind="stable")
         sums = np.zeros((len(texts), self.dim if hasattr(self, "dim") else 0), dtype=np.float32)
         counts = np.zeros(len(texts), dtype=np.float32)
-        for lo in range(0, len(order), self.batch_size):
-            rows = order[lo : lo + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for j, w in enumerate(rows):
-                ids[j, : lengths[w]] = windows[w][1]
-                mask[j, : lengths[w]] = 1
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            hidden = self.session.run(None, {k: feed[k] for k in self.inputs})[0]
+        batches = [order[lo : lo + self.batch_size] for lo in range(0, len(order), self.batch_size)]
+        for rows, hidden, mask in self._run_batches(batches, windows, lengths):
             if sums.shape[1] != hidden.shape[2]:
                 sums = np.zeros((len(texts), hidden.shape[2]), dtype=np.float32)
             targets = np.array([windows[w][0] for w in rows])
@@ -197,3 +193,26 @@ class OnnxEncoder:
         out = sums / np.maximum(counts, 1.0)[:, None]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+    def _run_one(
+        self, rows: np.ndarray, windows: list[tuple[int, list[int]]], lengths: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        width = int(lengths[rows].max())
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for j, w in enumerate(rows):
+            ids[j, : lengths[w]] = windows[w][1]
+            mask[j, : lengths[w]] = 1
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return rows, self.session.run(None, {k: feed[k] for k in self.inputs})[0], mask
+
+    def _run_batches(
+        self, batches: list[np.ndarray], windows: list[tuple[int, list[int]]], lengths: np.ndarray
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each batch through the graph, ``threads`` at a time, results in the batches' order (so the sums
+        are added in the same order whatever the thread count)."""
+        if self.threads == 1 or len(batches) < 2:
+            yield from (self._run_one(rows, windows, lengths) for rows in batches)
+            return
+        with ThreadPoolExecutor(self.threads) as pool:
+            yield from pool.map(lambda rows: self._run_one(rows, windows, lengths), batches)

