@@ -481,7 +481,10 @@ def train(pairs: list[Pair], args: argparse.Namespace, ckpt: Path) -> dict:
     return {"steps": total, "train_seconds": round(time.time() - start, 1), "final_loss": round(running, 4)}
 
 
-def export_onnx(ckpt: Path, out: Path, opset: int = 17) -> dict:
+def export_onnx(
+    ckpt: Path, out: Path, opset: int = 17, sample: tuple[str, str] = ("a premise", "a hypothesis"),
+    junk: tuple[str, ...] = ("model.safetensors",),
+) -> dict:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -489,21 +492,21 @@ def export_onnx(ckpt: Path, out: Path, opset: int = 17) -> dict:
     model = AutoModelForSequenceClassification.from_pretrained(ckpt).eval()
     model.config.return_dict = False
     tokenizer = AutoTokenizer.from_pretrained(ckpt)
-    sample = tokenizer(["a premise"], ["a hypothesis"], return_tensors="pt")
+    inputs = tokenizer([sample[0]], [sample[1]], return_tensors="pt")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     fp32 = ckpt / "model-fp32.onnx"
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
     with torch.no_grad():
         torch.onnx.export(
-            model, tuple(sample[n] for n in names), str(fp32), input_names=names, output_names=["logits"],
+            model, tuple(inputs[n] for n in names), str(fp32), input_names=names, output_names=["logits"],
             dynamic_axes=axes, opset_version=opset, dynamo=False,
         )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8)
     tokenizer.save_pretrained(out)
     model.config.save_pretrained(out)
-    for junk in ("model.safetensors",):
-        (out / junk).unlink(missing_ok=True)
+    for name in junk:
+        (out / name).unlink(missing_ok=True)
     size = (out / "model.onnx").stat().st_size
     logger.info("int8 ONNX model: %.1f MB", size / 1e6)
     return {"onnx_fp32_mb": round(fp32.stat().st_size / 1e6, 1), "onnx_int8_mb": round(size / 1e6, 1)}

@@ -143,7 +143,7 @@ def fit(rows: list[dict], design: dict, c: float, min_stories: int):  # type: ig
 def best_threshold(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     """The threshold (grid of 0.01) with the best macro F1, and that F1."""
     best = (0.5, -1.0)
-    for t in np.arange(0.05, 0.96, 0.01):
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):  # rounded first: the threshold returned is the one scored
         f1 = binary_scores(labels, (scores >= t).astype(np.int8))["macro_f1"]
         if f1 > best[1] + 1e-12:
             best = (round(float(t), 2), float(f1))

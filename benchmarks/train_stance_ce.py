@@ -38,9 +38,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
+from benchmarks.train_nli import export_onnx as export_classifier  # noqa: E402
+from benchmarks.train_stance import best_threshold  # noqa: E402
+from benchmarks.train_stance import figures as stance_figures  # noqa: E402
 from cluster.contradictions.lexicon import alternation  # noqa: E402
 from cluster.contradictions.sentences import split_sentences, topic_overlap  # noqa: E402
-from cluster.metrics import binary_scores  # noqa: E402
 
 logger = logging.getLogger("train_stance_ce")
 NEEDED = ("fnc1_train_stance.jsonl", "fnc1_train_stories.jsonl")
@@ -117,25 +119,8 @@ def load_pairs(folder: Path) -> list[dict]:
     return rows
 
 
-def best_threshold(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    best = (0.5, -1.0)
-    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):  # rounded first: the threshold returned is the one scored
-        f1 = binary_scores(labels, (scores >= t).astype(np.int8))["macro_f1"]
-        if f1 > best[1] + 1e-12:
-            best = (round(float(t), 2), float(f1))
-    return best
-
-
 def figures(labels: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
-    s = binary_scores(labels, (scores >= threshold).astype(np.int8))
-    return {
-        "macro_f1": round(s["macro_f1"], 4),
-        "disagree_f1": round(s["f1"], 4),
-        "precision": round(s["precision"], 4),
-        "recall": round(s["recall"], 4),
-        "threshold": threshold,
-        "n": len(labels),
-    }
+    return {**stance_figures(labels, scores, threshold), "threshold": threshold}
 
 
 def encode(tokenizer, rows: list[dict], max_length: int) -> list[tuple[list[int], list[int], int]]:  # type: ignore[no-untyped-def]
@@ -292,29 +277,11 @@ def stack(y: np.ndarray, p_model: np.ndarray, p_lex: np.ndarray, groups: np.ndar
 
 
 def export_onnx(ckpt: Path, out: Path) -> dict:
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    model = AutoModelForSequenceClassification.from_pretrained(ckpt).eval()
-    model.config.return_dict = False
-    tokenizer = AutoTokenizer.from_pretrained(ckpt)
-    sample = tokenizer(["a statement"], ["an article"], return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    fp32 = ckpt / "model-fp32.onnx"
-    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
-    with torch.no_grad():
-        torch.onnx.export(
-            model, tuple(sample[n] for n in names), str(fp32), input_names=names, output_names=["logits"],
-            dynamic_axes=axes, opset_version=17, dynamo=False,
-        )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8)
-    tokenizer.save_pretrained(out)
-    model.config.save_pretrained(out)
-    for junk in ("model.safetensors", "special_tokens_map.json", "vocab.txt"):
-        (out / junk).unlink(missing_ok=True)
-    return {"onnx_int8_mb": round((out / "model.onnx").stat().st_size / 1e6, 1)}
+    """The fine-tuned cross-encoder as int8 ONNX, exported as the NLI model is (train_nli.export_onnx)."""
+    return export_classifier(
+        ckpt, out, sample=("a statement", "an article"),
+        junk=("model.safetensors", "special_tokens_map.json", "vocab.txt"),
+    )
 
 
 def write_card(out: Path, info: dict) -> None:
