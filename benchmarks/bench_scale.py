@@ -45,7 +45,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import git_commit, machine_info, write_result  # noqa: E402
+from benchmarks.common import git_commit, machine_info, run_worker, write_result  # noqa: E402
 
 NAME = "scale"
 SIZES = (100_000, 300_000, 1_000_000)
@@ -231,16 +231,7 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
 
 
 def _spawn(args: list[str]) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        target = Path(handle.name)
-    try:
-        done = subprocess.run([sys.executable, __file__, *args, "--worker-out", str(target)], cwd=ROOT, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"worker {args} failed with exit code {done.returncode}")
-        row: dict[str, Any] = json.loads(target.read_text())
-    finally:
-        target.unlink(missing_ok=True)
-    return row
+    return run_worker(__file__, args, ROOT)
 
 
 def _exponent(rows: dict[str, Any], a: str, b: str, key: str) -> float | None:

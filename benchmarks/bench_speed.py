@@ -64,7 +64,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import data_dir, load_jsonl, meminfo_ram_gb, write_result  # noqa: E402
+from benchmarks.common import data_dir, load_jsonl, meminfo_ram_gb, run_worker, write_result  # noqa: E402
 
 NAME = "bench_speed"
 EMBED_FILE = "fnc1_stories_dev.jsonl"
@@ -607,20 +607,7 @@ def worker_minhash(corpus: str, n_paragraphs: int, data: str | None, threshold: 
 
 
 def _spawn(spec: dict[str, Any]) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        target = Path(handle.name)
-    try:
-        done = subprocess.run(
-            [sys.executable, __file__, "--worker", json.dumps(spec), "--worker-out", str(target)],
-            cwd=ROOT,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"worker {spec} failed with exit code {done.returncode}")
-        row: dict[str, Any] = json.loads(target.read_text())
-    finally:
-        target.unlink(missing_ok=True)
-    return row
+    return run_worker(__file__, ["--worker", json.dumps(spec)], ROOT)
 
 
 def _worker(spec: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -165,3 +166,18 @@ def write_result(name: str, figures: dict[str, Any], results_dir: str | Path | N
     target = path / f"{name}.json"
     write_json_atomic(target, record)
     return target
+
+
+def run_worker(script: str | Path, args: Sequence[str], cwd: Path) -> dict[str, Any]:
+    """Run ``script`` with ``args`` in a fresh Python process (so its peak memory is its own) and return the JSON
+    row it writes to the path given as ``--worker-out``; a failed worker ends the benchmark with its exit code."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        target = Path(handle.name)
+    try:
+        done = subprocess.run([sys.executable, str(script), *args, "--worker-out", str(target)], cwd=cwd, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"worker {list(args)} failed with exit code {done.returncode}")
+        row: dict[str, Any] = json.loads(target.read_text())
+    finally:
+        target.unlink(missing_ok=True)
+    return row

@@ -453,15 +453,7 @@ def train(pairs: list[Pair], args: argparse.Namespace, ckpt: Path) -> dict:
     start = time.time()
     running = 0.0
     for step, batch in enumerate(plan):
-        width = max(len(encoded[i][0]) for i in batch)
-        ids = torch.zeros((len(batch), width), dtype=torch.long)
-        types = torch.zeros_like(ids)
-        mask = torch.zeros_like(ids)
-        for row, i in enumerate(batch):
-            k = len(encoded[i][0])
-            ids[row, :k] = torch.tensor(encoded[i][0])
-            types[row, :k] = torch.tensor(encoded[i][1])
-            mask[row, :k] = 1
+        ids, mask, types = tensors(encoded, batch)
         labels = torch.tensor([encoded[i][2] for i in batch])
         loss = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels).loss
         loss.backward()
@@ -479,6 +471,23 @@ def train(pairs: list[Pair], args: argparse.Namespace, ckpt: Path) -> dict:
     model.save_pretrained(ckpt)
     tokenizer.save_pretrained(ckpt)
     return {"steps": total, "train_seconds": round(time.time() - start, 1), "final_loss": round(running, 4)}
+
+
+def tensors(encoded, batch):  # type: ignore[no-untyped-def]
+    """Token ids, attention mask and token types of the ``batch`` rows of ``encoded`` ((ids, types, label)
+    triples), zero-padded to the longest."""
+    import torch
+
+    width = max(len(encoded[i][0]) for i in batch)
+    ids = torch.zeros((len(batch), width), dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for row, i in enumerate(batch):
+        k = len(encoded[i][0])
+        ids[row, :k] = torch.tensor(encoded[i][0])
+        types[row, :k] = torch.tensor(encoded[i][1])
+        mask[row, :k] = 1
+    return ids, mask, types
 
 
 def export_onnx(

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
 from benchmarks.train_nli import export_onnx as export_classifier  # noqa: E402
+from benchmarks.train_nli import tensors  # noqa: E402
 from benchmarks.train_stance import best_threshold  # noqa: E402
 from benchmarks.train_stance import figures as stance_figures  # noqa: E402
 from cluster.contradictions.lexicon import alternation  # noqa: E402
@@ -128,21 +129,6 @@ def encode(tokenizer, rows: list[dict], max_length: int) -> list[tuple[list[int]
         [r["statement"] for r in rows], [r["focus"] for r in rows], truncation="longest_first", max_length=max_length
     )
     return [(a, b, r["y"]) for a, b, r in zip(enc["input_ids"], enc["token_type_ids"], rows, strict=True)]
-
-
-def tensors(encoded, batch):  # type: ignore[no-untyped-def]
-    import torch
-
-    width = max(len(encoded[i][0]) for i in batch)
-    ids = torch.zeros((len(batch), width), dtype=torch.long)
-    types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for row, i in enumerate(batch):
-        k = len(encoded[i][0])
-        ids[row, :k] = torch.tensor(encoded[i][0])
-        types[row, :k] = torch.tensor(encoded[i][1])
-        mask[row, :k] = 1
-    return ids, mask, types
 
 
 def predict(model, encoded, batch_size: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]
