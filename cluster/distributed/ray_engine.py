@@ -61,11 +61,12 @@ class _Embed:
         return {"row": batch["row"], "vector": vectors}
 
 
-def _describe(factory: EncoderFactory) -> tuple[str, int, str]:
-    """(name, dim, device) of the encoder an actor would load: run once as a task, before the pool starts."""
+def _describe(factory: EncoderFactory) -> tuple[str, int, str, str]:
+    """(name, dim, device, backend) of the encoder an actor would load: run once as a task, before the pool
+    starts."""
     encoder = factory()
     dim = int(getattr(encoder, "dim", 0)) or int(np.asarray(encoder.encode(["dimension probe"])).shape[1])
-    return encoder.name, dim, str(getattr(encoder, "device", "cpu"))
+    return encoder.name, dim, str(getattr(encoder, "device", "cpu")), str(getattr(encoder, "backend", "torch-fp32"))
 
 
 def _search_shard(
@@ -99,14 +100,14 @@ class RayEncoder:
     chunk = 1 << 40
 
     def __init__(
-        self, factory: EncoderFactory, name: str, dim: int, device: str, *, actors: int, threads: int,
+        self, factory: EncoderFactory, name: str, dim: int, device: str, backend: str, *, actors: int, threads: int,
         gpus: float, batch_size: int, progress: Callable[[int, int], None] | None = None,
     ) -> None:  # fmt: skip
         self.factory = factory
         self.name = name
         self.dim = dim
         self.device = device
-        self.backend = name.rsplit("+", 1)[1] if "+" in name else "torch-fp32"
+        self.backend = backend
         self.actors = actors
         self.threads = threads
         self.gpus = gpus
@@ -228,13 +229,13 @@ class RayEngine:
         )
         probe = ray.remote(_describe).options(num_cpus=options.threads_per_actor, num_gpus=options.gpus_per_actor)
         try:
-            name, dim, device = ray.get(probe.remote(factory))
+            name, dim, device, backend = ray.get(probe.remote(factory))
         except ray.exceptions.RayError as exc:
             raise _unwrapped(exc) from None
         log.info("Ray encoder %s (dim %d, %s): %d actors", name or DEFAULT_MODEL, dim, device, self.actors)
         size = options.batch_size or (BATCH_GPU if options.gpus_per_actor else BATCH_CPU)
         return RayEncoder(
-            factory, name, dim, device, actors=self.actors, threads=options.threads_per_actor,
+            factory, name, dim, device, backend, actors=self.actors, threads=options.threads_per_actor,
             gpus=options.gpus_per_actor, batch_size=size, progress=progress,
         )  # fmt: skip
 
