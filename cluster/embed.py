@@ -204,6 +204,11 @@ def encode_in_order(
     return out
 
 
+def encoder_dim(encoder: Encoder) -> int:
+    """The length of ``encoder``'s vectors: its ``dim`` when it states one, else one probe text encoded."""
+    return int(getattr(encoder, "dim", 0) or 0) or int(np.asarray(encoder.encode(["dimension probe"])).shape[1])
+
+
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     """L2-normalise each row in float32 (zero rows stay zero)."""
     vectors = np.asarray(vectors, dtype=np.float32)

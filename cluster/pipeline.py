@@ -19,7 +19,7 @@ import polars as pl
 
 from cluster import copies as copies_mod
 from cluster.contradictions import ContradictionParams, NLIScorer, find_contradictions
-from cluster.embed import Encoder, encode_in_order
+from cluster.embed import Encoder, encode_in_order, encoder_dim
 from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, duplicate_documents
 from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.paragraphs import BoilerplateParams, flag_repeated, judged_paragraphs
@@ -163,13 +163,8 @@ def embed(
         vectors = np.empty((len(texts), cache.dim), dtype=np.float32)  # type: ignore[union-attr]
         fill(vectors)
         return vectors, len(missing)
-    dim = cache.dim if cache is not None else _dim(encoder)
+    dim = cache.dim if cache is not None else encoder_dim(encoder)
     return vector_file(path, len(texts), dim, fill), len(missing)
-
-
-def _dim(encoder: Encoder) -> int:
-    dim = int(getattr(encoder, "dim", 0) or 0)
-    return dim or int(np.asarray(encoder.encode(["dimension probe"])).shape[1])
 
 
 def find_neighbours(

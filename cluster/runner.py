@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cluster.contradictions import NLIScorer, load_nli
 from cluster.distributed import EngineOptions, open_engine
-from cluster.embed import Encoder, load_encoder
+from cluster.embed import Encoder, encoder_dim, load_encoder
 from cluster.ingest import Columns, read_corpus
 from cluster.pipeline import Result, Settings, run
 from cluster.report import Summary, embedding_info, manifest, summarise
@@ -85,7 +85,7 @@ def run_corpus(
     with open_engine(options.engine, load_encoder) as engine:
         embedding = (lambda d, t: progress("embed", d, t)) if progress else None
         encoder = encoder or engine.encoder(options.model, options.backend, embedding)
-        dim = int(getattr(encoder, "dim", 0)) or int(encoder.encode(["dimension probe"]).shape[1])
+        dim = encoder_dim(encoder)
         cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if options.use_cache else None
         result: Result = run(
             corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli),

@@ -34,7 +34,7 @@ import numpy as np
 import ray
 
 from cluster.distributed import EngineError, EngineOptions
-from cluster.embed import DEFAULT_MODEL, Encoder, load_encoder
+from cluster.embed import DEFAULT_MODEL, Encoder, encoder_dim, load_encoder
 from cluster.embed_onnx import cpu_count
 from cluster.errors import NewsDedupError
 from cluster.index import IndexParams, build_index, neighbour_pairs, unique_pairs
@@ -65,8 +65,8 @@ def _describe(factory: EncoderFactory) -> tuple[str, int, str, str]:
     """(name, dim, device, backend) of the encoder an actor would load: run once as a task, before the pool
     starts."""
     encoder = factory()
-    dim = int(getattr(encoder, "dim", 0)) or int(np.asarray(encoder.encode(["dimension probe"])).shape[1])
-    return encoder.name, dim, str(getattr(encoder, "device", "cpu")), str(getattr(encoder, "backend", "torch-fp32"))
+    device, backend = str(getattr(encoder, "device", "cpu")), str(getattr(encoder, "backend", "torch-fp32"))
+    return encoder.name, encoder_dim(encoder), device, backend
 
 
 def _search_shard(

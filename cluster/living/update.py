@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from cluster.distributed import open_engine
-from cluster.embed import Encoder, encoder_name, load_encoder, split_name
+from cluster.embed import Encoder, encoder_dim, encoder_name, load_encoder, split_name
 from cluster.errors import IndexFormatError, IndexModelError, Problem
 from cluster.exact import distinct_hashes, distinct_texts, text_hash
 from cluster.ingest import Columns, detect_languages, read_corpus
@@ -97,7 +97,7 @@ def build(
         encoder = encoder or engine.encoder(
             options.model, options.backend, (lambda d, t: progress("embed", d, t)) if progress else None
         )
-        dim = _dimension(encoder)
+        dim = encoder_dim(encoder)
         if old is not None:
             _check_model(old, encoder.name, dim)
         report = UpdateReport(changed=True, generation="", notes=[note] if note else [])
@@ -156,7 +156,7 @@ def add(
             report.seconds = round(time.perf_counter() - start, 3)
             return report
         encoder = encoder or encoder_for(old)
-        dim = _dimension(encoder)
+        dim = encoder_dim(encoder)
         _check_model(old, encoder.name, dim)
         kept = Kept.load(old)
         store = VectorStore(folder / "vectors", dim, old.manifest["segments"], extras=True)
@@ -174,10 +174,6 @@ def encoder_for(gen: Generation) -> Encoder:
     name, _ = gen.model
     model, backend = split_name(name)
     return load_encoder(model, backend=backend)
-
-
-def _dimension(encoder: Encoder) -> int:
-    return int(getattr(encoder, "dim", 0)) or int(np.asarray(encoder.encode(["dimension probe"])).shape[1])
 
 
 def _check_model(gen: Generation, name: str, dim: int | None) -> None:
