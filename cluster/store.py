@@ -237,9 +237,9 @@ class EmbeddingCache:
 
     def lookup(self, hashes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(found mask, vectors of the found ones in order)."""
-        rows = [self._rows.get(h, -1) for h in hashes]
-        found = np.array([r >= 0 for r in rows], dtype=bool)
-        return found, self._vectors[[r for r in rows if r >= 0]]
+        rows = self.rows(hashes)
+        found = rows >= 0
+        return found, self.take(rows[found])
 
     def add(self, hashes: list[str], vectors: np.ndarray) -> None:
         if vectors.shape != (len(hashes), self.dim):
