@@ -31,7 +31,14 @@ stories (``contradiction_precision_train_confidence.csv``, ``benchmarks/README.m
   - an antonym when either sentence reports a claim, a hoax or a rumour outside the two opposite words
     (``reported claim``: "he is still very much alive" / "a fake story claiming he was found dead" agree);
   - a number when either sentence marks a figure of another time ("earlier", "initially", "now", "has
-    risen to"): a count that changes is an update, not a conflict (the rubric).
+    risen to", "so far", "as of"): a count that changes is an update, not a conflict (the rubric);
+  - the "same thing" tests of :mod:`cluster.contradictions.same_thing` (rules added after the third fresh train
+    sample, see ``benchmarks/README.md``): a number that is not the same quantity of the same thing
+    (:func:`~cluster.contradictions.same_thing.same_quantity`), two dates that are not of one event
+    (:func:`~cluster.contradictions.same_thing.same_event`), opposite words not said of one subject or in a
+    headline fragment (:func:`~cluster.contradictions.same_thing.same_subject`), a dispute whose sides do not
+    oppose (a negated claim against a denial, one party on both sides, an open question, a caption:
+    :func:`~cluster.contradictions.same_thing.opposed`).
 """
 
 from __future__ import annotations
@@ -40,13 +47,15 @@ import re
 from typing import Literal
 
 from cluster.contradictions.lexicon import word_set
+from cluster.contradictions.same_thing import opposed, same_event, same_quantity, same_subject
 from cluster.contradictions.sentences import content_words
 
 Confidence = Literal["high", "low"]
 CONFIDENCES: tuple[str, ...] = ("high", "low")
 
 _UPDATE = re.compile(
-    r"\b(?:earlier|previously|initially|originally|at\s+first|first\s+reported|now|later|updated|revised|"
+    r"\b(?:earlier|previously|initially|originally|at\s+first|first\s+reported|now|later|updated|revised|so\s+far|"
+    r"as\s+of|"
     r"(?:has|have|had)\s+(?:risen|climbed|grown|increased|fallen|dropped)|(?:rose|climbed|jumped|fell)\s+to)\b",
     re.I,
 )
@@ -114,7 +123,13 @@ def confidence(
         return "low"
     if kind == "number" and (marks_update(a) or marks_update(b)):
         return "low"
-    if evidence == "dispute" and layer != "both" and same_side(a, b):
+    if evidence == "number" and layer != "both" and not same_quantity(a, b, span_a, span_b):
+        return "low"
+    if evidence == "date" and layer != "both" and not same_event(a, b, span_a, span_b):
+        return "low"
+    if evidence == "antonym" and layer != "both" and not same_subject(a, b, span_a, span_b):
+        return "low"
+    if evidence == "dispute" and layer != "both" and (same_side(a, b) or not opposed(a, b, denies, span_a, span_b)):
         return "low"
     if evidence == "antonym" and layer != "both" and (reports_claim(a, span_a) or reports_claim(b, span_b)):
         return "low"

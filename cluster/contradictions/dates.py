@@ -27,7 +27,10 @@ _DATE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"\b(?:in|since|during|until|by|of|last|next|early|late|mid-?)\s+(January|February|March|April|"
         r"June|July|August|September|October|November|December)\b"
     ),
-    "year": re.compile(r"\b(?:in|since|during|until|by|of|from)\s+(1[89]\d\d|20\d\d)\b"),
+    "year": re.compile(
+        r"\b(?:in|since|during|until|by|of|from|January|February|March|April|May|June|July|August|September|"
+        r"October|November|December)\.?,?\s+(1[89]\d\d|20\d\d)\b"
+    ),
 }
 
 

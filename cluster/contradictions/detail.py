@@ -7,14 +7,15 @@ from cluster.contradictions.dates import date_conflicts
 from cluster.contradictions.entities import entity_conflicts, role_conflicts
 from cluster.contradictions.negation import claim_flips, negation_conflicts
 from cluster.contradictions.nonclaims import is_embedded_post, is_list_line, is_navigation_line
-from cluster.contradictions.numbers import differently_numbered, number_conflicts
+from cluster.contradictions.numbers import number_conflicts
+from cluster.contradictions.same_thing import differently_numbered
 from cluster.contradictions.sentences import same_topic
 
 
 def detail_conflicts(a: str, b: str, min_overlap: float = 0.3, min_shared: int = 2) -> list[Conflict]:
     """Detail conflicts between two statements, strongest first; ``[]`` when they are off-topic, when either
     is a list line, an embedded post or a navigation line (:mod:`cluster.contradictions.nonclaims`), or when
-    they name different things numbered alike (:func:`cluster.contradictions.numbers.differently_numbered`).
+    they name different things numbered alike (:func:`cluster.contradictions.same_thing.differently_numbered`).
 
     The statements must share at least ``min_shared`` content words making up at least
     ``min_overlap`` of the smaller statement's content words (see :func:`same_topic`).

@@ -34,6 +34,7 @@ class Quantity:
     span: Span
     bound: str = ""  # "lower" (at least 12), "upper" (up to 12), "approx" (about 12) or "" (exact)
     event: str = ""  # event class of a count: "die" for "12 people died", "" when none is near
+    named: bool = True  # the unit is the word after the number ("12 people"), not a word read back before it
 
 
 def _parse_number(tok: str) -> float | None:
@@ -61,18 +62,58 @@ def quantities(text: str) -> list[Quantity]:
     i = 0
     while i < len(toks):
         tok = toks[i].text
-        if not _is_numeric_token(tok) or _parse_number(tok) is None or _inside_name(toks, i) or _day_of_month(toks, i):
+        if (
+            not _is_numeric_token(tok)
+            or _parse_number(tok) is None
+            or _inside_name(toks, i)
+            or _day_of_month(toks, i)
+            or _clock_or_fraction(toks, i)
+        ):
             i += 1
             continue
         q, i = _read_quantity(text, toks, i)
         if q is not None:
             out.append(q)
-    return _share_range_units(text, out)
+    return _share_conversions(text, _share_range_units(text, out))
+
+
+_CONVERSION = re.compile(r"^\s*[A-Za-z.\-]*\s*\($")
+
+
+def _share_conversions(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """A conversion in brackets (``about 25,000 miles (40,000 kilometers)``, ``within 22,000 miles (36,000
+    km)``) is hedged and bounded as the figure it converts."""
+    out = list(qs)
+    for k in range(1, len(out)):
+        x, y = out[k - 1], out[k]
+        if x.hedged and not y.hedged and _CONVERSION.match(text[x.span.end : y.span.start]):
+            out[k] = Quantity(y.value, y.unit, True, y.span, x.bound, y.event or x.event, y.named)
+    return out
 
 
 def _inside_name(toks: list[_Token], i: int) -> bool:
     """Digits glued to a word (``news360``, ``Emirates247``) belong to a name, not a count."""
     return i > 0 and toks[i - 1].end == toks[i].start and toks[i - 1].text[0].isalpha()
+
+
+def _glued(toks: list[_Token], i: int, j: int) -> bool:
+    return 0 <= i < j < len(toks) and toks[i].end == toks[j].start
+
+
+def _clock_or_fraction(toks: list[_Token], i: int) -> bool:
+    """A part of a clock time or a fraction (``1:00 p.m.``, ``11:05``, ``1/2``), not a count of its own."""
+    for k, sep in ((i + 1, ":"), (i - 1, ":"), (i + 1, "/"), (i - 1, "/")):
+        if 0 <= k < len(toks) and toks[k].text == sep and (_glued(toks, i, k) or _glued(toks, k, i)):
+            return True
+    return False
+
+
+def _fraction_after(toks: list[_Token], j: int) -> float:
+    """The fraction that follows a whole number (``6 1/2`` -> 0.5), 0 when none."""
+    if j + 2 < len(toks) and toks[j + 1].text == "/" and toks[j].text.isdigit() and toks[j + 2].text.isdigit():
+        den = int(toks[j + 2].text)
+        return int(toks[j].text) / den if den else 0.0
+    return 0.0
 
 
 def _day_of_month(toks: list[_Token], i: int) -> bool:
@@ -115,6 +156,9 @@ def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | No
         else:
             break
         j += 1
+    fraction = _fraction_after(toks, j)
+    if fraction:  # "6 1/2 feet" is 6.5 feet
+        value, j = value + fraction, j + 3
     end = toks[j - 1].end
     if _vague(toks, i):
         return None, j  # "dozens", "several dozen": no figure to disagree with
@@ -123,14 +167,32 @@ def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | No
     unit = _unit(toks, i, j, first.text)
     if first.text.lower() == "one" and unit in {"", "of"}:
         return None, j
+    named = unit != "" and unit == _unit(toks, i, j, first.text, backwards=False)
     if unit and _other_set(toks, i, j):
         unit = "other " + unit  # "three other hostages" is not all the hostages
     hedged = _hedged(toks, i)
     bound = _bound(toks, i) if hedged else ""
+    after = _hedge_after(toks, j)
+    if after and not hedged:  # "13 hours or so", "50 or more"
+        hedged, bound = True, after
     event = _event_class(toks, i, j)
     if unit in _DURATION_MINUTES:  # "four hours" and "90 minutes" are both durations
         value, unit = value * _DURATION_MINUTES[unit], "duration"
-    return Quantity(value, unit, hedged, span_of(text, first.start, end), bound, event), j
+    return Quantity(value, unit, hedged, span_of(text, first.start, end), bound, event, named), j
+
+
+_HEDGES_AFTER = {
+    "so": "approx", "thereabouts": "approx", "more": "lower", "over": "lower", "less": "upper", "fewer": "upper"
+}
+
+
+def _hedge_after(toks: list[_Token], j: int) -> str:
+    """The bound an "or ..." after a number (and its unit) gives it: "13 hours or so" (approx), "50 people or
+    more" (lower), "or less" (upper); "" when none."""
+    for k in range(j, min(len(toks) - 1, j + 3)):
+        if toks[k].text.lower() == "or":
+            return _HEDGES_AFTER.get(toks[k + 1].text.lower(), "")
+    return ""
 
 
 _OTHER_SET = word_set("other_set")
@@ -414,7 +476,7 @@ def different_things(a: str, x: Quantity, b: str, y: Quantity, bare_unit: bool) 
 
 
 _SPECULATIVE = re.compile(
-    r"\b(?:may|might|could|would|expects?|expected\s+to|predicts?|predicted|estimates?|wagers?|bets?|assume|"
+    r"\b(?:may|might|could|would|expects?|expected\s+to|predicts?|predicted|estimates?|estimated|wagers?|bets?|assume|"
     r"guess(?:es|ed)?|speculat\w*|rumou?r\w*|forecasts?|projects?|projected|aims?|aiming|hopes?|if)\b",
     re.I,
 )
@@ -426,26 +488,3 @@ def speculative(sentence: str, start: int) -> bool:
     "could", "predicts", "expects", "estimates", "wagers", "rumoured", "if") in the ``SPECULATIVE_WINDOW``
     characters before it ("insiders predict the steel model will start at $500")."""
     return bool(_SPECULATIVE.search(sentence[max(0, start - SPECULATIVE_WINDOW) : start]))
-
-
-_LABEL = re.compile(r"\b([A-Z][a-z]+|[A-Z]{2,})\s+(?:No\.\s*|#)?(\d{1,5})\b(?![.,:/]\d)")
-_NOT_LABEL = word_set("stopwords") | word_set("hedges") | word_set("label_skip")
-
-
-def numbered_things(text: str) -> dict[str, set[str]]:
-    """Labels followed by a number inside a sentence ("Apollo 11", "Flight 17", "Section 230"): the
-    capitalised word (not a month, not a word of ``words/label_skip.txt`` such as "About 40") and its numbers."""
-    out: dict[str, set[str]] = {}
-    for m in _LABEL.finditer(text):
-        word = m.group(1)
-        if word.lower() in _NOT_LABEL or word.lower() in mapping("months"):
-            continue
-        out.setdefault(word.lower(), set()).add(m.group(2))
-    return out
-
-
-def differently_numbered(a: str, b: str) -> bool:
-    """Both statements name a thing by the same label with different numbers ("Flight 17" / "Flight 370",
-    "Apollo 11" / "Apollo 13"): they are about different things, so their details do not conflict."""
-    left, right = numbered_things(a), numbered_things(b)
-    return any(left[k] and right[k] and not (left[k] & right[k]) for k in left.keys() & right.keys())

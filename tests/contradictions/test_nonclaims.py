@@ -8,7 +8,7 @@ import pytest
 
 from cluster.contradictions import detail_conflicts, find_contradictions
 from cluster.contradictions.nonclaims import is_embedded_post, is_list_line
-from cluster.contradictions.numbers import differently_numbered, numbered_things
+from cluster.contradictions.same_thing import differently_numbered, numbered_things
 from cluster.contradictions.stage import without_embedded_posts
 
 
