@@ -1,0 +1,137 @@
+"""Reading a corpus on Ray: each input file parsed by the local reader in a Ray Data task, judged on the driver.
+
+The files (found by :func:`cluster.ingest.list_files`, in its order) become a Ray Data dataset of one row
+per file; ``map_batches`` parses each file in a task with :func:`cluster.ingest.read_file` — the very function
+a local read runs, so every format, compression, encoding detection and error message is the local one — and
+detects each article's language there. What the file gave comes back as Arrow blocks of *events* in the
+order they happened: a record, a problem, a re-encoded record, an archive's tally. The driver replays them
+through :func:`cluster.ingest.read_corpus`: duplicate ids, ``--strict`` (the first problem is the error) and
+the skipped list are judged there in file order, so documents, problems and ids equal a local read.
+
+Why not ``ray.data.read_json`` / ``read_text``: they parse with Arrow's readers (no line numbers, no
+encoding detection, no column mapping, other error text); ``read_binary_files`` would carry each file's bytes
+whole through the object store. A task reads its file by path, as ``read_binary_files`` would: on a cluster
+of several nodes the input must be on storage every node sees (the output folder too: the vector shards).
+A file is one task (a big JSONL file is not split); blocks of ``EVENTS_PER_BLOCK`` events stream back.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import ray
+
+from cluster.errors import InputError, Problem
+from cluster.ingest import Columns, Corpus, read_corpus, read_file
+from cluster.ingest.language import detect_languages
+from cluster.ingest.records import Record, Sink
+
+log = logging.getLogger(__name__)
+
+EVENTS_PER_BLOCK = 2048
+RECORD, PROBLEM, REENCODED, TALLY = "record", "problem", "reencoded", "tally"
+_FIELDS = ("id", "file", "line", "text", "title", "source", "url", "published", "language")
+_SCHEMA = pa.schema(
+    [("index", pa.int64()), ("kind", pa.string())]
+    + [(name, pa.int64() if name == "line" else pa.large_string()) for name in _FIELDS]
+)
+
+
+def _parse_files(batch: dict[str, np.ndarray], columns: Columns, strict: bool) -> Iterator[pa.Table]:
+    """Ray Data task: each file of ``batch`` read by the local reader; its events in blocks, in order."""
+    for index, file, root in zip(batch["index"], batch["file"], batch["root"], strict=True):
+        yield from _parse_file(int(index), Path(str(file)), Path(str(root)), columns, strict)
+
+
+def _parse_file(index: int, file: Path, root: Path, columns: Columns, strict: bool) -> Iterator[pa.Table]:
+    """One file's events: records (with their language), problems, re-encodings, tallies, in order."""
+    events: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []  # records waiting for their language (detected a block at a time)
+
+    def emit(kind: str, **values: Any) -> None:
+        events.append({"kind": kind, **values})
+
+    def report(problem: Problem) -> None:
+        emit(PROBLEM, file=problem.file, line=problem.line, text=problem.message)
+        if strict:
+            raise InputError(problem)  # as a local strict read: the first problem ends the read
+
+    sink = Sink(report, strict)
+    seen_reencoded = 0
+    try:
+        for record in read_file(file, root, columns, sink):
+            for problem in sink.reencoded[seen_reencoded:]:
+                emit(REENCODED, file=problem.file, line=problem.line, text=problem.message)
+            seen_reencoded = len(sink.reencoded)
+            emit(RECORD, **{name: getattr(record, name) for name in _FIELDS})
+            pending.append(events[-1])
+            if len(events) >= EVENTS_PER_BLOCK:
+                yield _block(index, events, pending)
+                events.clear()
+                pending.clear()
+    except InputError:
+        pass  # reported above: the driver raises it when it replays this file
+    for problem in sink.reencoded[seen_reencoded:]:
+        emit(REENCODED, file=problem.file, line=problem.line, text=problem.message)
+    for key, count in sink.outcomes.items():
+        emit(TALLY, text=key, line=count)
+    if events:
+        yield _block(index, events, pending)
+
+
+def _block(index: int, events: list[dict[str, Any]], pending: list[dict[str, Any]]) -> pa.Table:
+    for event, language in zip(pending, detect_languages([e["text"] for e in pending]), strict=True):
+        event["language"] = language
+    data = {"index": [index] * len(events)} | {name: [e.get(name) for e in events] for name in _SCHEMA.names[1:]}
+    return pa.table(data, schema=_SCHEMA)
+
+
+def _replay(blocks: Iterable[pa.Table], n_files: int, sink: Sink) -> Iterator[Iterator[Record]]:
+    """For each file in order, its records; its problems, re-encodings and tallies sent to ``sink`` as met."""
+    stream = iter(blocks)
+    held: pa.Table | None = next(stream, None)
+
+    def one_file(index: int) -> Iterator[Record]:
+        nonlocal held
+        while held is not None and held["index"][0].as_py() == index:
+            block, held = held, None
+            for event in block.to_pylist():
+                kind = event.pop("kind")
+                if kind == RECORD:
+                    yield Record(**{name: event[name] for name in _FIELDS})
+                elif kind == PROBLEM:
+                    sink.report(Problem(event["file"], event["line"], event["text"]))
+                elif kind == REENCODED:
+                    sink.reencoded.append(Problem(event["file"], event["line"], event["text"]))
+                else:
+                    sink.outcomes[event["text"]] = sink.outcomes.get(event["text"], 0) + event["line"]
+            held = next(stream, None)
+
+    for index in range(n_files):
+        yield one_file(index)
+
+
+def read_corpus_ray(
+    paths: list[Path], columns: Columns | None = None, *, strict: bool = False, progress: Any = None
+) -> Corpus:
+    """:func:`cluster.ingest.read_corpus`, each file parsed in a Ray Data task (a connected Ray is needed)."""
+
+    def files_reader(files: list[tuple[Path, Path]], cols: Columns, sink: Sink) -> Iterator[Iterator[Record]]:
+        if not files:
+            return iter(())
+        rows = [{"index": i, "file": str(file), "root": str(root)} for i, (file, root) in enumerate(files)]
+        dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
+            functools.partial(_parse_files, columns=cols, strict=strict), batch_size=1, batch_format="numpy",
+            num_cpus=1,
+        )
+        dataset.context.execution_options.preserve_order = True  # blocks come back in file order
+        blocks = dataset.iter_batches(batch_size=None, batch_format="pyarrow")
+        return _replay(blocks, len(files), sink)
+
+    return read_corpus(paths, columns or Columns(), strict=strict, progress=progress, files_reader=files_reader)
