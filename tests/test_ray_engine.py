@@ -7,6 +7,7 @@ under a timeout; they skip when Ray is not installed (``pip install 'newsdedup[r
 from __future__ import annotations
 
 import faulthandler
+import gzip
 import hashlib
 import itertools
 import json
@@ -27,8 +28,8 @@ from cluster.distributed import EngineOptions, open_engine
 from cluster.distributed.ray_engine import shard_ranges
 from cluster.exact import normalise
 from cluster.index import IndexParams
-from cluster.ingest import Columns, read_corpus
-from cluster.pipeline import Settings, analyse, embed, prepare
+from cluster.ingest import read_corpus
+from cluster.pipeline import Settings
 from cluster.runner import RunOptions, run_corpus
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -142,29 +143,86 @@ def test_cli_engine_ray_writes_the_local_tables_on_the_demo_corpus(
     }  # fmt: skip
 
 
-def test_ray_equals_local_on_real_paragraphs_with_sharded_ivf_search(
-    ray_cluster: Any, timeout: None, tmp_path: Path
-) -> None:
+def _real_corpus(folder: Path, articles: int = 300) -> list[Path]:
+    """The first FNC-1 dev articles in three files (one gzipped), so the Ray read has files to order."""
     if not FNC_DEV.is_file():
         pytest.skip(f"{FNC_DEV} is absent")
     with FNC_DEV.open(encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in itertools.islice(lines, 300)]
-    documents = read_corpus([write_jsonl(tmp_path / "fnc300.jsonl", rows)], Columns()).documents
-    # IVF from 1,000 texts and search batches of 256: several shards of an IVF index, searched as Ray tasks;
-    # paragraphs (split, flags, text hashes) and contradictions are driver stages, the same code either way
+        rows = [json.loads(line) for line in itertools.islice(lines, articles)]
+    third = len(rows) // 3
+    first = write_jsonl(folder / "a.jsonl", rows[:third])
+    second = folder / "b" / "b.jsonl.gz"
+    second.parent.mkdir(parents=True)
+    second.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows[third : 2 * third]).encode()))
+    return [first, second, write_jsonl(folder / "c.ndjson", rows[2 * third :])]
+
+
+def test_ray_run_equals_local_on_real_paragraphs_read_embedded_and_searched_on_ray(
+    ray_cluster: Any, timeout: None, tmp_path: Path
+) -> None:
+    """Read in Ray Data tasks, embedded into shards, an IVF index searched in 2 Ray tasks reading the vectors
+    file themselves: every table equal to the local run's; a rerun embeds nothing (the shards are reused)."""
+    files = _real_corpus(tmp_path / "in")
+    # IVF from 1,000 texts and search batches of 256: several shards of an IVF index, searched as Ray tasks
     settings = Settings(index=IndexParams(exact_max=1000, batch=256))
-    paragraphs = prepare(documents, settings)
-    local = analyse(documents, paragraphs, embed(paragraphs, GramEncoder())[0], settings)
+    local = run_corpus(RunOptions(files, tmp_path / "local", use_nli=False, settings=settings), encoder=GramEncoder())
     with open_engine(EngineOptions("ray", batch_size=512)) as engine:
         encoder = engine.encoder(None, None, factory=GramEncoder)
-        vectors = embed(paragraphs, encoder)[0]
-        distributed = analyse(documents, paragraphs, vectors, settings, search=engine.search)
-    assert local.paragraphs.height > 3000 and local.stats["distinct_texts"] > 1000
-    assert local.stats["neighbour_pairs"] > 100 and local.copies.height > 0
-    assert len(shard_ranges(local.stats["distinct_texts"], 256, engine.cpus)) == 2  # searched as two Ray tasks
-    assert np.array_equal(local.vectors, distributed.vectors)
-    _assert_same_tables(local.tables(), distributed.tables())
-    assert local.stats == distributed.stats
+        cpus = engine.cpus
+    options = RunOptions(files, tmp_path / "ray", use_nli=False, settings=settings, engine=EngineOptions("ray"))
+    first = run_corpus(options, encoder=encoder)
+    tables = _read(tmp_path / "local")
+    assert tables["paragraphs"].height > 3000 and local.counts["distinct_texts"] > 1000
+    assert local.counts["neighbour_pairs"] > 100 and tables["copies"].height > 0
+    assert len(shard_ranges(local.counts["distinct_texts"], 256, cpus)) == 2  # searched as two Ray tasks
+    _assert_same_tables(tables, _read(tmp_path / "ray"))
+    assert first.counts == local.counts
+    (shards,) = (tmp_path / "ray" / "cache").glob("shards-char-5-grams-2048")
+    index = json.loads((shards / "index.json").read_text())
+    assert index["model"] == "char-5-grams" and index["dim"] == 2048
+    assert sum(s["rows"] for s in index["shards"]) == local.counts["distinct_texts"]
+    assert len(index["shards"]) == -(-local.counts["distinct_texts"] // 512)  # one shard per batch of 512
+    assert not list(shards.glob("*.tmp")) and not list((tmp_path / "ray" / "cache").glob("*.faiss"))
+    vectors = {side: np.load(next((tmp_path / side / "cache").glob("vectors-*.npy"))) for side in ("local", "ray")}
+    assert np.array_equal(vectors["local"], vectors["ray"])
+
+    again = run_corpus(options, encoder=encoder)  # the shards are reused: nothing embedded
+    assert again.counts["embedded"] == 0 and again.counts["embeddings_from_cache"] == local.counts["distinct_texts"]
+    _assert_same_tables(tables, _read(tmp_path / "ray"))
+    assert json.loads((shards / "index.json").read_text()) == index
+
+
+def test_ray_read_reports_bad_records_as_the_local_read(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
+    """Skipped records, re-encoded lines and duplicate ids come back in the same order with the same text; with
+    --strict the first is the one-line error, naming file and line, as locally."""
+    from cluster.distributed.ray_read import read_corpus_ray
+
+    folder = tmp_path / "in"
+    write_jsonl(folder / "a.jsonl", [{"id": "x", "text": "First article. It has text."}])
+    (folder / "b.jsonl").write_bytes(
+        b'{"id": "y", "text": "Fine."}\n{"id": "z", "text": oops}\n'
+        + '{"id": "w", "text": "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, d\u00e9j\u00e0 vu."}\n'.encode("latin-1")
+        + b'{"id": "x", "text": "A duplicate id."}\n{"id": "v", "text": ""}\n'
+    )
+    local, distributed = read_corpus([folder]), read_corpus_ray([folder])
+    assert local.documents.equals(distributed.documents)
+    assert [str(p) for p in local.problems] == [
+        f"{folder / 'b.jsonl'}:2: malformed JSON: Expecting value (column 21)",
+        f"{folder / 'b.jsonl'}:4: duplicate id 'x' (first in {folder / 'a.jsonl'}:1)",
+        f"{folder / 'b.jsonl'}:5: empty text",
+    ]
+    assert distributed.problems == local.problems and distributed.reencoded == local.reencoded
+    assert len(local.reencoded) == 1 and distributed.files == local.files
+
+    for engine in ("local", "ray"):
+        result = CliRunner().invoke(
+            app, ["run", str(folder), "--out", str(tmp_path / engine), "--engine", engine, "--strict", "-q"]
+        )
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines() == [
+            f"Error: {folder / 'b.jsonl'}:2: malformed JSON: Expecting value (column 21)"
+        ], engine
+        assert not (tmp_path / engine).exists()
 
 
 def test_index_build_on_ray_equals_the_local_build(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
@@ -191,6 +249,20 @@ def test_more_actors_than_cpus_is_refused(ray_cluster: Any, timeout: None) -> No
         EngineOptions("ray", embed_actors=3)
     ):
         pass
+
+
+def test_gpus_per_actor_on_a_cluster_without_gpus_is_one_line(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
+    from cluster.distributed import EngineError
+
+    with pytest.raises(EngineError, match="^--gpus-per-actor 1 needs GPUs; the Ray cluster has none$"), open_engine(
+        EngineOptions("ray", gpus_per_actor=1)
+    ):
+        pass
+    result = CliRunner().invoke(
+        app, ["run", str(SEEDS), "--out", str(tmp_path / "out"), "--engine", "ray", "--gpus-per-actor", "0.5", "-q"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: --gpus-per-actor 0.5 needs GPUs; the Ray cluster has none"]
 
 
 def test_a_model_the_workers_cannot_load_is_one_line(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:

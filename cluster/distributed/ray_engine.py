@@ -221,9 +221,12 @@ class RayEngine:
         self.cpus = max(1, int(resources.get("CPU", 1)))
         self.gpus = float(resources.get("GPU", 0.0))
         threads = options.threads_per_actor
+        if options.gpus_per_actor and not self.gpus:  # refused here: Ray would wait for a GPU forever
+            raise EngineError(f"--gpus-per-actor {options.gpus_per_actor:g} needs GPUs; the Ray cluster has none")
         if options.gpus_per_actor > self.gpus:
             raise EngineError(
-                f"--gpus-per-actor {options.gpus_per_actor:g} asks for GPUs; the Ray cluster has {self.gpus:g}"
+                f"--gpus-per-actor {options.gpus_per_actor:g} asks for more GPUs than the Ray cluster has "
+                f"({self.gpus:g}): an actor needs its GPUs on one node"
             )
         if options.embed_actors is not None:
             self.actors = options.embed_actors
