@@ -1,22 +1,28 @@
-"""The Ray engine: embedding in a Ray Data actor pool, neighbour search in Ray tasks; the rest on the driver.
+"""The Ray engine: reading in Ray Data tasks, embedding in a Ray Data actor pool into vector shards, neighbour
+search in Ray tasks; the rest on the driver.
 
-What runs where (the pipeline's stage functions, only the two heavy stages moved):
+What runs where (the pipeline's stage functions, only the heavy work moved):
 
-- driver: read the corpus, split and flag paragraphs, hash them (exact duplicates share one ``text_id``);
-- Ray Data: the distinct texts, in blocks of ``batch_size`` rows, go through ``map_batches`` with a callable
-  class (:class:`_Embed`): a fixed pool of actors, each loading the model once, with explicit
-  onnxruntime/torch thread counts (Ray sets ``OMP_NUM_THREADS``, onnxruntime would take every core);
-  each output row carries its text's row number, so the vectors are put back in text order whatever order
-  the blocks finish in;
-- driver: the FAISS index is built exactly as locally (flat, or IVF trained on the same seeded sample);
-  Ray tasks search it in shards of rows (aligned on ``IndexParams.batch``); every pair keeps its exact
-  cosine (:func:`cluster.index.exact_scores`), so the edges (``left < right``, cosine) are the local ones
-  whatever the threads, batches or shards;
+- Ray Data tasks: each input file parsed by the local reader (:mod:`cluster.distributed.ray_read`); the
+  driver replays what they read in file order (ids, duplicates, problems judged as locally);
+- driver: split and flag paragraphs, hash them (exact duplicates share one ``text_id``);
+- Ray Data: the distinct texts no shard holds yet, in blocks of ``batch_size`` rows, go through
+  ``map_batches`` with a callable class (:class:`_Embed`): a fixed pool of actors, each loading the model
+  once, with explicit onnxruntime/torch thread counts (Ray sets ``OMP_NUM_THREADS``, onnxruntime would take
+  every core); each actor writes each batch as a shard (:mod:`cluster.distributed.shards`) and returns its
+  name; the driver fills the run's memory-mapped vectors file from the memory-mapped shards
+  (:func:`embed_in_shards`);
+- driver: the FAISS index is built exactly as locally (flat, or IVF trained on the same seeded sample) from
+  the memory-mapped vectors and written beside them; Ray tasks map the index and the vectors files and
+  search them in shards of rows (aligned on ``IndexParams.batch``); every pair keeps its exact cosine
+  (:func:`cluster.index.exact_scores`), so the edges (``left < right``, cosine) are the local ones whatever
+  the threads, batches or shards;
 - driver: passages, copies, stories and contradictions from the edges (:func:`cluster.pipeline.group`).
 
 With the int8 ONNX backend (the CPU default) a text is embedded alone, so its vector does not depend on the
 batch it came in: Ray's vectors equal the local ones bit for bit and so do the tables (tests/test_ray_engine.py).
-Every node must have newsdedup (and the model package) installed, as the driver has.
+Every node must have newsdedup (and the model package) installed, as the driver has, and see the input files
+and the output folder at the same paths.
 """
 
 from __future__ import annotations
