@@ -2,10 +2,12 @@
 
 (a) End to end: ``run_corpus`` (read, paragraphs, embed with the int8 ONNX default, neighbours, passages,
     copies, stories, contradictions with the detail layer; no embedding cache) on the first articles of
-    fnc1_unlabelled_articles.jsonl then fnc1_train_stories.jsonl up to ``--paragraphs`` paragraphs, each
-    engine in a fresh subprocess: local (onnxruntime on every core), Ray with the default pool (one actor
-    per CPU, one CPU left free: 1 actor of 1 thread on 2 cores) and Ray with ``--embed-actors`` equal to the
-    CPUs (no headroom). Per run: wall time, per-stage times, paragraphs/s and texts/s, peak memory of the
+    fnc1_unlabelled_articles.jsonl then fnc1_train_stories.jsonl up to ``--paragraphs`` paragraphs, written
+    as 8 JSONL files, each engine in a fresh subprocess: local (onnxruntime on every core), Ray with the
+    default pool (one actor per CPU, one CPU left free: 1 actor of 1 thread on 2 cores), Ray again into the
+    same output folder with the cache on (its vector shards reused), and Ray with ``--embed-actors`` equal
+    to the CPUs (no headroom). Each run also gives the seconds to each stage's first and last progress call
+    and the driver's own peak RSS. Per run: wall time, per-stage times, paragraphs/s and texts/s, peak memory of the
     whole process tree (sum of PSS of the driver, Ray's GCS, raylet and workers, sampled every 0.25 s;
     PSS counts the shared object store once), and whether every table equals the local one.
 (b) Ray Data batch size: texts/s of the Ray encoder alone on ``--batch-texts`` distinct paragraphs at

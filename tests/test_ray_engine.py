@@ -93,6 +93,29 @@ def test_shards_start_on_search_batches_and_cover_every_row() -> None:
     assert shard_ranges(5, 64, 4) == [(0, 5)]
 
 
+def test_ray_read_replays_blocks_that_arrive_out_of_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver's replay of the read tasks' blocks (no cluster): blocks of several files, several per file,
+    handed over last first, still give the local documents and problems."""
+    pytest.importorskip("ray")
+    from cluster.distributed import ray_read
+    from cluster.ingest.records import Sink
+
+    monkeypatch.setattr(ray_read, "EVENTS_PER_BLOCK", 2)
+    rows = [{"id": f"{n}", "text": f"Article number {n}. It says {n * 7}."} for n in range(5)]
+    write_jsonl(tmp_path / "in" / "a.jsonl", rows[:3])
+    (tmp_path / "in" / "b.jsonl").write_text(json.dumps(rows[3]) + "\nnot json\n" + json.dumps(rows[4]) + "\n")
+
+    def shuffled(files: list[tuple[Path, Path]], columns: Any, sink: Sink) -> Any:
+        blocks = [block for index, (file, root) in enumerate(files)
+                  for block in ray_read._parse_file(index, file, root, columns, False)]  # fmt: skip
+        assert len(blocks) == 4  # a.jsonl: 2 records | 1 record, END; b.jsonl: record, problem, record | END
+        return ray_read._replay(reversed(blocks), len(files), sink)
+
+    local, replayed = read_corpus([tmp_path / "in"]), read_corpus([tmp_path / "in"], files_reader=shuffled)
+    assert replayed.documents.equals(local.documents) and local.documents["id"].to_list() == list("01234")
+    assert replayed.problems == local.problems and len(local.problems) == 1
+
+
 # ------------------------------------------------------------------------------------ on a local cluster
 
 

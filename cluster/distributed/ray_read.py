@@ -6,7 +6,8 @@ a local read runs, so every format, compression, encoding detection and error me
 detects each article's language there. What the file gave comes back as Arrow blocks of *events* in the
 order they happened: a record, a problem, a re-encoded record, an archive's tally. The driver replays them
 through :func:`cluster.ingest.read_corpus`: duplicate ids, ``--strict`` (the first problem is the error) and
-the skipped list are judged there in file order, so documents, problems and ids equal a local read.
+the skipped list are judged there in file order, so documents, problems and ids equal a local read (each
+block is numbered within its file and each file ends with an END event: a block that arrives early waits).
 
 Why not ``ray.data.read_json`` / ``read_text``: they parse with Arrow's readers (no line numbers, no
 encoding detection, no column mapping, other error text); ``read_binary_files`` would carry each file's bytes
@@ -18,6 +19,7 @@ A file is one task (a big JSONL file is not split); blocks of ``EVENTS_PER_BLOCK
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import ray
 
+from cluster.distributed import EngineError
 from cluster.errors import InputError, Problem
 from cluster.ingest import Columns, Corpus, read_corpus, read_file
 from cluster.ingest.language import detect_languages
@@ -35,10 +38,10 @@ from cluster.ingest.records import Record, Sink
 log = logging.getLogger(__name__)
 
 EVENTS_PER_BLOCK = 2048
-RECORD, PROBLEM, REENCODED, TALLY = "record", "problem", "reencoded", "tally"
+RECORD, PROBLEM, REENCODED, TALLY, END = "record", "problem", "reencoded", "tally", "end"
 _FIELDS = ("id", "file", "line", "text", "title", "source", "url", "published", "language")
 _SCHEMA = pa.schema(
-    [("index", pa.int64()), ("kind", pa.string())]
+    [("index", pa.int64()), ("seq", pa.int64()), ("kind", pa.string())]
     + [(name, pa.int64() if name == "line" else pa.large_string()) for name in _FIELDS]
 )
 
@@ -63,7 +66,7 @@ def _parse_file(index: int, file: Path, root: Path, columns: Columns, strict: bo
             raise InputError(problem)  # as a local strict read: the first problem ends the read
 
     sink = Sink(report, strict)
-    seen_reencoded = 0
+    seen_reencoded, seq = 0, 0
     try:
         for record in read_file(file, root, columns, sink):
             for problem in sink.reencoded[seen_reencoded:]:
@@ -72,36 +75,45 @@ def _parse_file(index: int, file: Path, root: Path, columns: Columns, strict: bo
             emit(RECORD, **{name: getattr(record, name) for name in _FIELDS})
             pending.append(events[-1])
             if len(events) >= EVENTS_PER_BLOCK:
-                yield _block(index, events, pending)
+                yield _block(index, seq, events, pending)
                 events.clear()
                 pending.clear()
+                seq += 1
     except InputError:
         pass  # reported above: the driver raises it when it replays this file
     for problem in sink.reencoded[seen_reencoded:]:
         emit(REENCODED, file=problem.file, line=problem.line, text=problem.message)
     for key, count in sink.outcomes.items():
         emit(TALLY, text=key, line=count)
-    if events:
-        yield _block(index, events, pending)
+    emit(END)  # every file ends with a block, this event last
+    yield _block(index, seq, events, pending)
 
 
-def _block(index: int, events: list[dict[str, Any]], pending: list[dict[str, Any]]) -> pa.Table:
+def _block(index: int, seq: int, events: list[dict[str, Any]], pending: list[dict[str, Any]]) -> pa.Table:
     for event, language in zip(pending, detect_languages([e["text"] for e in pending]), strict=True):
         event["language"] = language
-    data = {"index": [index] * len(events)} | {name: [e.get(name) for e in events] for name in _SCHEMA.names[1:]}
+    head = {"index": [index] * len(events), "seq": [seq] * len(events)}
+    data = head | {name: [e.get(name) for e in events] for name in _SCHEMA.names[2:]}
     return pa.table(data, schema=_SCHEMA)
 
 
 def _replay(blocks: Iterable[pa.Table], n_files: int, sink: Sink) -> Iterator[Iterator[Record]]:
-    """For each file in order, its records; its problems, re-encodings and tallies sent to ``sink`` as met."""
+    """For each file in order, its records; its problems, re-encodings and tallies sent to ``sink`` as met.
+    Blocks are asked for in order (``preserve_order``); any that come early wait here for their turn."""
     stream = iter(blocks)
-    held: pa.Table | None = next(stream, None)
+    early: dict[tuple[int, int], pa.Table] = {}  # (file, block of that file) not replayed yet
+
+    def block_of(index: int, seq: int) -> pa.Table:
+        while (index, seq) not in early:
+            block = next(stream, None)
+            if block is None:  # pragma: no cover - every file's task ends with an END event or raises
+                raise EngineError(f"the Ray read lost the end of file {index}")
+            early[(block["index"][0].as_py(), block["seq"][0].as_py())] = block
+        return early.pop((index, seq))
 
     def one_file(index: int) -> Iterator[Record]:
-        nonlocal held
-        while held is not None and held["index"][0].as_py() == index:
-            block, held = held, None
-            for event in block.to_pylist():
+        for seq in itertools.count():
+            for event in block_of(index, seq).to_pylist():
                 kind = event.pop("kind")
                 if kind == RECORD:
                     yield Record(**{name: event[name] for name in _FIELDS})
@@ -109,9 +121,10 @@ def _replay(blocks: Iterable[pa.Table], n_files: int, sink: Sink) -> Iterator[It
                     sink.report(Problem(event["file"], event["line"], event["text"]))
                 elif kind == REENCODED:
                     sink.reencoded.append(Problem(event["file"], event["line"], event["text"]))
-                else:
+                elif kind == TALLY:
                     sink.outcomes[event["text"]] = sink.outcomes.get(event["text"], 0) + event["line"]
-            held = next(stream, None)
+                else:  # END
+                    return
 
     for index in range(n_files):
         yield one_file(index)
