@@ -116,6 +116,29 @@ def test_ray_read_replays_blocks_that_arrive_out_of_order(tmp_path: Path, monkey
     assert replayed.problems == local.problems and len(local.problems) == 1
 
 
+def test_vector_shards_are_found_by_hash_filled_by_row_and_dropped_without_reuse(tmp_path: Path) -> None:
+    from cluster.distributed.shards import ShardStore, shards_folder, write_shard
+
+    folder = shards_folder(tmp_path, "m+onnx-int8", 3)
+    vectors = np.arange(15, dtype=np.float32).reshape(5, 3)
+    write_shard(folder, "part-a-000", ["h0", "h1"], vectors[:2])
+    write_shard(folder, "part-a-002", ["h2", "h3", "h4"], vectors[2:])
+    (folder / "part-b-000.npy").write_bytes(b"half a shard")  # a run killed before its hashes: not complete
+    store = ShardStore(folder, "m+onnx-int8", 3)
+    store.save()
+    shard, row = store.locate(["h4", "x", "h0", "h3"])
+    assert shard.tolist() == [1, -1, 0, 1] and row.tolist() == [2, -1, 0, 1]
+    out = np.full((4, 3), -1.0, dtype=np.float32)
+    store.fill(out, shard, row)
+    assert np.array_equal(out, np.stack([vectors[4], np.full(3, -1.0), vectors[0], vectors[3]]))
+    assert json.loads((folder / "index.json").read_text())["shards"] == [
+        {"name": "part-a-000", "rows": 2}, {"name": "part-a-002", "rows": 3}
+    ]  # fmt: skip
+    assert len(ShardStore(folder, "other+onnx-int8", 3)) == 0  # the index names another model: nothing read
+    assert len(ShardStore(folder, "m+onnx-int8", 3, reuse=False)) == 0
+    assert sorted(p.name for p in folder.iterdir()) == []  # --no-cache: the earlier shards are gone
+
+
 # ------------------------------------------------------------------------------------ on a local cluster
 
 

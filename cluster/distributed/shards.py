@@ -41,7 +41,7 @@ def write_shard(folder: Path, name: str, hashes: list[str], vectors: np.ndarray)
 
 
 class ShardStore:
-    """The shards of one model in one output folder; ``reuse=False`` reads none of the earlier ones."""
+    """The shards of one model in one output folder; ``reuse=False`` removes the earlier ones unread."""
 
     def __init__(self, folder: Path, model: str, dim: int, reuse: bool = True) -> None:
         self.folder, self.model, self.dim = folder, model, dim
@@ -50,6 +50,13 @@ class ShardStore:
         self._where: dict[str, tuple[int, int]] = {}  # hash -> (shard, row in it)
         if reuse and folder.is_dir():
             self._load()
+        elif folder.is_dir():
+            self._clear()
+
+    def _clear(self) -> None:
+        """Not reused (``--no-cache``): the earlier shards go, so runs do not pile up copies of the vectors."""
+        for path in [*self.folder.glob("part-*.npy"), self.folder / INDEX]:
+            path.unlink(missing_ok=True)
 
     def _load(self) -> None:
         index = self.folder / INDEX
