@@ -238,7 +238,9 @@ def test_ray_run_equals_local_on_real_paragraphs_read_embedded_and_searched_on_r
     assert json.loads((shards / "index.json").read_text()) == index
 
 
-def test_ray_read_reports_bad_records_as_the_local_read(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
+def test_ray_read_reports_bad_records_as_the_local_read(
+    ray_cluster: Any, timeout: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Skipped records, re-encoded lines and duplicate ids come back in the same order with the same text; with
     --strict the first is the one-line error, naming file and line, as locally."""
     from cluster.distributed.ray_read import read_corpus_ray
@@ -250,8 +252,10 @@ def test_ray_read_reports_bad_records_as_the_local_read(ray_cluster: Any, timeou
         + '{"id": "w", "text": "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, d\u00e9j\u00e0 vu."}\n'.encode("latin-1")
         + b'{"id": "x", "text": "A duplicate id."}\n{"id": "v", "text": ""}\n'
     )
-    local, distributed = read_corpus([folder]), read_corpus_ray([folder])
-    assert local.documents.equals(distributed.documents)
+    monkeypatch.chdir(tmp_path)  # a path relative to the driver's folder, not the workers'
+    local, distributed = read_corpus([Path("in")]), read_corpus_ray([Path("in")])
+    folder = Path("in")
+    assert local.documents.equals(distributed.documents) and local.documents["file"][0] == "in/a.jsonl"
     assert [str(p) for p in local.problems] == [
         f"{folder / 'b.jsonl'}:2: malformed JSON: Expecting value (column 21)",
         f"{folder / 'b.jsonl'}:4: duplicate id 'x' (first in {folder / 'a.jsonl'}:1)",

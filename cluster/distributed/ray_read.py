@@ -18,9 +18,11 @@ A file is one task (a big JSONL file is not split); blocks of ``EVENTS_PER_BLOCK
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,10 +48,17 @@ _SCHEMA = pa.schema(
 )
 
 
-def _parse_files(batch: dict[str, np.ndarray], columns: Columns, strict: bool) -> Iterator[pa.Table]:
-    """Ray Data task: each file of ``batch`` read by the local reader; its events in blocks, in order."""
-    for index, file, root in zip(batch["index"], batch["file"], batch["root"], strict=True):
-        yield from _parse_file(int(index), Path(str(file)), Path(str(root)), columns, strict)
+def _parse_files(batch: dict[str, np.ndarray], columns: Columns, strict: bool, cwd: str) -> Iterator[pa.Table]:
+    """Ray Data task: each file of ``batch`` read by the local reader; its events in blocks, in order. Paths
+    are the user's, relative to the driver's working folder ``cwd``, which the task works in meanwhile."""
+    before = os.getcwd()
+    with contextlib.suppress(OSError):  # a node without that folder: each file is then a problem naming it
+        os.chdir(cwd)
+    try:
+        for index, file, root in zip(batch["index"], batch["file"], batch["root"], strict=True):
+            yield from _parse_file(int(index), Path(str(file)), Path(str(root)), columns, strict)
+    finally:
+        os.chdir(before)
 
 
 def _parse_file(index: int, file: Path, root: Path, columns: Columns, strict: bool) -> Iterator[pa.Table]:
@@ -140,8 +149,8 @@ def read_corpus_ray(
             return iter(())
         rows = [{"index": i, "file": str(file), "root": str(root)} for i, (file, root) in enumerate(files)]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            functools.partial(_parse_files, columns=cols, strict=strict), batch_size=1, batch_format="numpy",
-            num_cpus=1,
+            functools.partial(_parse_files, columns=cols, strict=strict, cwd=os.getcwd()), batch_size=1,
+            batch_format="numpy", num_cpus=1,
         )
         dataset.context.execution_options.preserve_order = True  # blocks come back in file order
         blocks = dataset.iter_batches(batch_size=None, batch_format="pyarrow")
