@@ -109,7 +109,7 @@ def test_ray_read_replays_blocks_that_arrive_out_of_order(tmp_path: Path, monkey
         blocks = [block for index, (file, root) in enumerate(files)
                   for block in ray_read._parse_file(index, file, root, columns, False)]  # fmt: skip
         assert len(blocks) == 4  # a.jsonl: 2 records | 1 record, END; b.jsonl: record, problem, record | END
-        return ray_read._replay(reversed(blocks), len(files), sink)
+        return ray_read._replay(reversed(blocks), [1] * len(files), sink)
 
     local, replayed = read_corpus([tmp_path / "in"]), read_corpus([tmp_path / "in"], files_reader=shuffled)
     assert replayed.documents.equals(local.documents) and local.documents["id"].to_list() == list("01234")
@@ -273,6 +273,33 @@ def test_ray_read_reports_bad_records_as_the_local_read(
             f"Error: {folder / 'b.jsonl'}:2: malformed JSON: Expecting value (column 21)"
         ], engine
         assert not (tmp_path / engine).exists()
+
+
+def test_a_big_jsonl_file_read_in_parts_on_ray_equals_the_local_read(
+    ray_cluster: Any, timeout: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts cut after a newline, line numbers counted before each: the same records, default ids (which
+    carry the line), blank lines, bad lines and duplicates as the local read of the whole file."""
+    from cluster.distributed import ray_read
+
+    lines = []
+    for n in range(40):
+        row: dict[str, Any] = {"text": f"Paragraph {n} of the big file. It reports figure {n * 13}."}
+        if n % 3:
+            row["id"] = f"id-{n % 17}"  # duplicates come back across parts
+        lines.append(json.dumps(row) if n % 11 else "{broken json")
+        if n % 7 == 0:
+            lines.append("")
+    big = tmp_path / "big.jsonl"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(ray_read, "SPLIT_BYTES", 600)
+    spans = ray_read._spans(big)
+    assert len(spans) >= 4 and spans[0][0] == 0 and spans[-1][1] == big.stat().st_size
+    assert all(big.read_bytes()[lo - 1 : lo] == b"\n" for lo, _, _ in spans[1:])  # each part starts a line
+    local, distributed = read_corpus([big]), ray_read.read_corpus_ray([big])
+    assert distributed.documents.equals(local.documents) and distributed.problems == local.problems
+    assert "big.jsonl:5" in local.documents["id"].to_list() and local.documents["line"][-1] == 46
+    assert len(local.problems) > 10  # the broken lines and the duplicate ids, with their line numbers
 
 
 def test_index_build_on_ray_equals_the_local_build(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:

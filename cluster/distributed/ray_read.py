@@ -13,7 +13,9 @@ Why not ``ray.data.read_json`` / ``read_text``: they parse with Arrow's readers 
 encoding detection, no column mapping, other error text); ``read_binary_files`` would carry each file's bytes
 whole through the object store. A task reads its file by path, as ``read_binary_files`` would: on a cluster
 of several nodes the input must be on storage every node sees (the output folder too: the vector shards).
-A file is one task (a big JSONL file is not split); blocks of ``EVENTS_PER_BLOCK`` events stream back.
+An uncompressed JSONL file over ``SPLIT_BYTES`` is read in parts (cut after a newline; the lines before
+each part counted first in Ray tasks, so line numbers and default ids are the local ones); any other file
+is one task. Blocks of ``EVENTS_PER_BLOCK`` events stream back.
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ import ray
 from cluster.distributed import EngineError
 from cluster.errors import InputError, Problem
 from cluster.ingest import Columns, Corpus, read_corpus, read_file
+from cluster.ingest.compression import split_suffix
 from cluster.ingest.language import detect_languages
 from cluster.ingest.records import Record, Sink
+from cluster.ingest.text import JSONL, Span
 
 log = logging.getLogger(__name__)
 
 EVENTS_PER_BLOCK = 2048
+SPLIT_BYTES = 64 << 20  # an uncompressed JSONL file larger than this is read in parts of about this size
 RECORD, PROBLEM, REENCODED, TALLY, END = "record", "problem", "reencoded", "tally", "end"
 _FIELDS = ("id", "file", "line", "text", "title", "source", "url", "published", "language")
 _SCHEMA = pa.schema(
@@ -55,14 +60,20 @@ def _parse_files(batch: dict[str, np.ndarray], columns: Columns, strict: bool, c
     with contextlib.suppress(OSError):  # a node without that folder: each file is then a problem naming it
         os.chdir(cwd)
     try:
-        for index, file, root in zip(batch["index"], batch["file"], batch["root"], strict=True):
-            yield from _parse_file(int(index), Path(str(file)), Path(str(root)), columns, strict)
+        parts = zip(batch["index"], batch["file"], batch["root"], batch["start"], batch["end"], batch["first"],
+                    strict=True)  # fmt: skip
+        for index, file, root, start, end, first in parts:
+            span = None if first < 1 else (int(start), int(end), int(first))
+            yield from _parse_file(int(index), Path(str(file)), Path(str(root)), columns, strict, span)
     finally:
         os.chdir(before)
 
 
-def _parse_file(index: int, file: Path, root: Path, columns: Columns, strict: bool) -> Iterator[pa.Table]:
-    """One file's events: records (with their language), problems, re-encodings, tallies, in order."""
+def _parse_file(
+    index: int, file: Path, root: Path, columns: Columns, strict: bool, span: Span | None = None
+) -> Iterator[pa.Table]:
+    """One file's events (of ``span``'s lines only, when given): records (with their language), problems,
+    re-encodings, tallies, in order."""
     events: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []  # records waiting for their language (detected a block at a time)
 
@@ -77,7 +88,7 @@ def _parse_file(index: int, file: Path, root: Path, columns: Columns, strict: bo
     sink = Sink(report, strict)
     seen_reencoded, seq = 0, 0
     try:
-        for record in read_file(file, root, columns, sink):
+        for record in read_file(file, root, columns, sink, span):
             for problem in sink.reencoded[seen_reencoded:]:
                 emit(REENCODED, file=problem.file, line=problem.line, text=problem.message)
             seen_reencoded = len(sink.reencoded)
@@ -106,9 +117,10 @@ def _block(index: int, seq: int, events: list[dict[str, Any]], pending: list[dic
     return pa.table(data, schema=_SCHEMA)
 
 
-def _replay(blocks: Iterable[pa.Table], n_files: int, sink: Sink) -> Iterator[Iterator[Record]]:
-    """For each file in order, its records; its problems, re-encodings and tallies sent to ``sink`` as met.
-    Blocks are asked for in order (``preserve_order``); any that come early wait here for their turn."""
+def _replay(blocks: Iterable[pa.Table], parts: list[int], sink: Sink) -> Iterator[Iterator[Record]]:
+    """For each file in order (``parts``: how many parts each file was read in; parts are numbered in file
+    order), its records; its problems, re-encodings and tallies sent to ``sink`` as met. Blocks are asked for
+    in order (``preserve_order``); any that come early wait here for their turn."""
     stream = iter(blocks)
     early: dict[tuple[int, int], pa.Table] = {}  # (file, block of that file) not replayed yet
 
@@ -120,7 +132,7 @@ def _replay(blocks: Iterable[pa.Table], n_files: int, sink: Sink) -> Iterator[It
             early[(block["index"][0].as_py(), block["seq"][0].as_py())] = block
         return early.pop((index, seq))
 
-    def one_file(index: int) -> Iterator[Record]:
+    def one_part(index: int) -> Iterator[Record]:
         for seq in itertools.count():
             for event in block_of(index, seq).to_pylist():
                 kind = event.pop("kind")
@@ -135,8 +147,50 @@ def _replay(blocks: Iterable[pa.Table], n_files: int, sink: Sink) -> Iterator[It
                 else:  # END
                     return
 
-    for index in range(n_files):
-        yield one_file(index)
+    first = 0
+    for count in parts:
+        yield itertools.chain.from_iterable(one_part(index) for index in range(first, first + count))
+        first += count
+
+
+def _spans(file: Path) -> list[tuple[int, int, int]]:
+    """(start, end, first line) of the parts ``file`` is read in: an uncompressed JSONL file over
+    ``SPLIT_BYTES`` in parts of about that size, each cut just after a newline (first line 0: not known yet,
+    :func:`_number_lines`); any other file whole (first line -1)."""
+    fmt, compression = split_suffix(file)
+    size = file.stat().st_size if fmt in JSONL and compression is None and file.is_file() else 0
+    if size <= SPLIT_BYTES:
+        return [(0, 0, -1)]
+    cuts = [0]
+    with file.open("rb") as handle:
+        for at in range(SPLIT_BYTES, size, SPLIT_BYTES):
+            handle.seek(at - 1)
+            handle.readline()  # to the start of the next line
+            if cuts[-1] < handle.tell() < size:
+                cuts.append(handle.tell())
+    cuts.append(size)
+    return [(lo, hi, 0) for lo, hi in itertools.pairwise(cuts)]
+
+
+def _count_lines(file: str, start: int, end: int, cwd: str) -> int:
+    """Newlines in bytes ``start:end`` of ``file`` (a Ray task)."""
+    count = 0
+    with Path(cwd, file).open("rb") as handle:
+        handle.seek(start)
+        while start < end and (data := handle.read(min(1 << 20, end - start))):
+            count, start = count + data.count(b"\n"), start + len(data)
+    return count
+
+
+def _number_lines(rows: list[dict[str, Any]], cwd: str) -> None:
+    """The first line number of each part of a split file: its newlines before, counted in Ray tasks."""
+    split = [row for row in rows if row["first"] == 0]
+    counts = ray.get([ray.remote(_count_lines).options(num_cpus=1).remote(r["file"], r["start"], r["end"], cwd)
+                      for r in split])  # fmt: skip
+    line, file = 1, None
+    for row, count in zip(split, counts, strict=True):
+        line = 1 if row["file"] != file else line
+        row["first"], file, line = line, row["file"], line + count
 
 
 def read_corpus_ray(
@@ -147,13 +201,20 @@ def read_corpus_ray(
     def files_reader(files: list[tuple[Path, Path]], cols: Columns, sink: Sink) -> Iterator[Iterator[Record]]:
         if not files:
             return iter(())
-        rows = [{"index": i, "file": str(file), "root": str(root)} for i, (file, root) in enumerate(files)]
+        cwd = os.getcwd()
+        spans = [_spans(file) for file, _ in files]
+        rows = [{"file": str(file), "root": str(root), "start": start, "end": end, "first": first}
+                for (file, root), file_spans in zip(files, spans, strict=True)
+                for start, end, first in file_spans]  # fmt: skip
+        for index, row in enumerate(rows):
+            row["index"] = index
+        _number_lines(rows, cwd)
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            functools.partial(_parse_files, columns=cols, strict=strict, cwd=os.getcwd()), batch_size=1,
+            functools.partial(_parse_files, columns=cols, strict=strict, cwd=cwd), batch_size=1,
             batch_format="numpy", num_cpus=1,
         )
         dataset.context.execution_options.preserve_order = True  # blocks come back in file order
         blocks = dataset.iter_batches(batch_size=None, batch_format="pyarrow")
-        return _replay(blocks, len(files), sink)
+        return _replay(blocks, [len(file_spans) for file_spans in spans], sink)
 
     return read_corpus(paths, columns or Columns(), strict=strict, progress=progress, files_reader=files_reader)

@@ -29,7 +29,7 @@ from cluster.ingest.compression import COMPRESSIONS, CORRUPT, corrupt_message, s
 from cluster.ingest.language import detect_languages
 from cluster.ingest.records import UNDETECTED, Columns, Record, Sink, parse_date
 from cluster.ingest.tabular import TABLES, load_csv, load_parquet, read_table
-from cluster.ingest.text import JSONL, ONE_ARTICLE, jsonl_rows, read_jsonl, read_one_article
+from cluster.ingest.text import JSONL, ONE_ARTICLE, Span, jsonl_rows, read_jsonl, read_one_article
 from cluster.ingest.warc import is_archive, read_warc
 from cluster.schemas import DOCUMENTS
 
@@ -198,8 +198,9 @@ def _to_frame(records: list[Record]) -> pl.DataFrame:
     return frame
 
 
-def read_file(file: Path, root: Path, columns: Columns, sink: Sink) -> Iterator[Record]:
-    """The records of one input file; its problems go to ``sink`` as they are met."""
+def read_file(file: Path, root: Path, columns: Columns, sink: Sink, span: Span | None = None) -> Iterator[Record]:
+    """The records of one input file (of the lines of ``span`` only: part of an uncompressed JSONL file); its
+    problems go to ``sink`` as they are met."""
     fmt, compression = _kind(file) or ("", None)
     name = str(file)
     try:
@@ -210,7 +211,7 @@ def read_file(file: Path, root: Path, columns: Columns, sink: Sink) -> Iterator[
             if record is not None:
                 yield record
         elif fmt in JSONL:
-            yield from read_jsonl(file, compression, columns, sink)
+            yield from read_jsonl(file, compression, columns, sink, span)
         elif fmt == ".csv":
             loaded = load_csv(file, compression, sink)
             if loaded is not None:
