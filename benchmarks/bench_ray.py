@@ -2,10 +2,12 @@
 
 (a) End to end: ``run_corpus`` (read, paragraphs, embed with the int8 ONNX default, neighbours, passages,
     copies, stories, contradictions with the detail layer; no embedding cache) on the first articles of
-    fnc1_unlabelled_articles.jsonl then fnc1_train_stories.jsonl up to ``--paragraphs`` paragraphs, each
-    engine in a fresh subprocess: local (onnxruntime on every core), Ray with the default pool (one actor
-    per CPU, one CPU left free: 1 actor of 1 thread on 2 cores) and Ray with ``--embed-actors`` equal to the
-    CPUs (no headroom). Per run: wall time, per-stage times, paragraphs/s and texts/s, peak memory of the
+    fnc1_unlabelled_articles.jsonl then fnc1_train_stories.jsonl up to ``--paragraphs`` paragraphs, written
+    as 8 JSONL files, each engine in a fresh subprocess: local (onnxruntime on every core), Ray with the
+    default pool (one actor per CPU, one CPU left free: 1 actor of 1 thread on 2 cores), Ray again into the
+    same output folder with the cache on (its vector shards reused), and Ray with ``--embed-actors`` equal
+    to the CPUs (no headroom). Each run also gives the seconds to each stage's first and last progress call
+    and the driver's own peak RSS. Per run: wall time, per-stage times, paragraphs/s and texts/s, peak memory of the
     whole process tree (sum of PSS of the driver, Ray's GCS, raylet and workers, sampled every 0.25 s;
     PSS counts the shared object store once), and whether every table equals the local one.
 (b) Ray Data batch size: texts/s of the Ray encoder alone on ``--batch-texts`` distinct paragraphs at
@@ -42,15 +44,20 @@ FILES = ("fnc1_unlabelled_articles.jsonl", "fnc1_train_stories.jsonl")  # train 
 TABLES = ("documents", "paragraphs", "passages", "pairs", "copies", "stories", "contradictions")
 
 WORKER = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from cluster.distributed import EngineOptions
 from cluster.runner import RunOptions, run_corpus
-corpus, out, engine, actors = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+corpus, out, engine, actors, cache = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5] == "cache"
 options = EngineOptions(engine, embed_actors=int(actors) if actors != "default" else None)
 start = time.perf_counter()
-summary = run_corpus(RunOptions([Path(corpus)], out, use_nli=False, use_cache=False, engine=options))
-print(json.dumps({"wall_s": round(time.perf_counter() - start, 2)}))
+marks = {}
+def progress(stage, done, total):
+    now = round(time.perf_counter() - start, 2)
+    marks.setdefault(stage, [now, now])[1] = now
+summary = run_corpus(RunOptions([Path(corpus)], out, use_nli=False, use_cache=cache, engine=options), progress)
+print(json.dumps({"wall_s": round(time.perf_counter() - start, 2), "marks_s": marks,
+                  "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 """
 
 BATCHES = """
@@ -135,8 +142,9 @@ def measured(cmd: list[str]) -> tuple[dict[str, Any], float]:
     return json.loads(stdout.strip().splitlines()[-1]), round(peak[0], 1)
 
 
-def corpus(folder: Path, paragraphs: int, target: Path) -> tuple[int, int]:
-    """Articles of FILES in order until ``paragraphs`` paragraphs (blank-line blocks); (articles, paragraphs)."""
+def corpus(folder: Path, paragraphs: int, target: Path, files: int = 8) -> tuple[int, int]:
+    """Articles of FILES in order until ``paragraphs`` paragraphs (blank-line blocks), written as ``files``
+    JSONL files in ``target`` (so a Ray read has files to spread); (articles, paragraphs)."""
     rows, count = [], 0
     for name in FILES:
         for record in iter_jsonl(folder / name):
@@ -145,26 +153,35 @@ def corpus(folder: Path, paragraphs: int, target: Path) -> tuple[int, int]:
             text = str(record.get("text") or "")
             count += max(1, sum(1 for block in text.split("\n\n") if block.strip()))
             rows.append({"id": f"{name}:{record.get('id', len(rows))}", "text": text})
-    target.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    target.mkdir(parents=True, exist_ok=True)
+    per = -(-len(rows) // files)
+    for part in range(files):
+        chunk = rows[part * per : (part + 1) * per]
+        (target / f"part-{part:02d}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chunk), encoding="utf-8")
     return len(rows), count
 
 
-def engine_run(corpus_path: Path, out: Path, engine: str, actors: str) -> dict[str, Any]:
+def engine_run(corpus_path: Path, out: Path, engine: str, actors: str, cache: bool = False) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
-    result, peak = measured([sys.executable, "-c", WORKER, str(corpus_path), str(out), engine, actors])
+    args = [str(corpus_path), str(out), engine, actors, "cache" if cache else "fresh"]
+    result, peak = measured([sys.executable, "-c", WORKER, *args])
     manifest = json.loads((out / "manifest.json").read_text())
     counts = manifest["counts"]
     timings = manifest.get("timings_s") or manifest.get("timings") or {}
     return {
         "engine": engine,
         "actors": actors,
+        "reuse_cache": cache,
         "wall_s": result["wall_s"],
+        # seconds from the start to each stage's first and last progress call ("read": start-up, then files)
+        "progress_marks_s": result["marks_s"],
         "stages_s": timings,
         "paragraphs": counts["paragraphs"],
         "distinct_texts": counts["distinct_texts"],
         "paragraphs_per_s": round(counts["paragraphs"] / result["wall_s"], 1),
         "embed_texts_per_s": round(counts["distinct_texts"] / timings["embed"], 1) if timings.get("embed") else None,
         "peak_pss_mb": peak,
+        "driver_peak_rss_mb": result["driver_peak_rss_mb"],
         "embedding": manifest.get("embedding"),
         "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
@@ -182,7 +199,7 @@ def batch_rates(work: Path, count: int, quick: bool) -> dict[str, Any]:
     from cluster.ingest import Columns, read_corpus
     from cluster.pipeline import prepare
 
-    texts = distinct_texts(prepare(read_corpus([work / "corpus.jsonl"], Columns()).documents))[:count]
+    texts = distinct_texts(prepare(read_corpus([work / "corpus"], Columns()).documents))[:count]
     sample = work / "texts.json"
     sample.write_text(json.dumps(texts))
     rates, _ = measured([sys.executable, "-c", BATCHES, str(sample), "256" if quick else "64,256,1024"])
@@ -222,9 +239,9 @@ def main() -> None:
     figures: dict[str, Any] = {"cpus": cpus, "gpu": None, "runs": []}
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
         work = Path(tmp)
-        figures["articles"], figures["paragraph_blocks"] = corpus(folder, paragraphs, work / "corpus.jsonl")
+        figures["articles"], figures["paragraph_blocks"] = corpus(folder, paragraphs, work / "corpus")
         # the two runs of record first, then the batch sizes, then Ray without headroom (the longest to spare)
-        for step in ("local", "ray", "batches", "ray-all-cpus"):
+        for step in ("local", "ray", "ray-rerun", "batches", "ray-all-cpus"):
             if step == "batches" and args.no_batches:
                 continue
             if step == "batches":
@@ -236,8 +253,8 @@ def main() -> None:
                 continue
             engine = "local" if step == "local" else "ray"
             actors = str(cpus) if step == "ray-all-cpus" else "default"
-            out = work / f"{engine}-{actors}"
-            run = engine_run(work / "corpus.jsonl", out, engine, actors)
+            out = work / f"{engine}-{actors}"  # ray-rerun: the Ray run's folder again, its vector shards reused
+            run = engine_run(work / "corpus", out, engine, actors, cache=step == "ray-rerun")
             if engine == "ray":
                 run["tables_equal_local"] = same_tables(work / "local-default", out)
             figures["runs"].append(run)

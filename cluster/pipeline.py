@@ -36,6 +36,8 @@ Progress = Callable[[str, int, int], None]
 Neighbours = tuple[np.ndarray, np.ndarray, np.ndarray]  # text ids left < right, cosine
 # how neighbour pairs are found: find_neighbours here, or an engine's equal search (cluster.distributed)
 Search = Callable[[np.ndarray, "Settings", Progress | None], Neighbours]
+# how the distinct texts of paragraphs get their vectors: (vectors, how many computed); default embed() here
+Embedder = Callable[[pl.DataFrame, Callable[[int, int], None] | None], tuple[np.ndarray, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,18 +323,22 @@ def run(
     nli: NLIScorer | None = None,
     vectors_path: Path | None = None,
     search: Search | None = None,
+    embedder: Embedder | None = None,
 ) -> Result:
     """Documents in, every table out; contradictions judged by the detail layer, and by ``nli`` when given.
 
     ``vectors_path``: keep the vectors in that memory-mapped .npy (:func:`embed`) instead of RAM.
-    ``search`` finds the neighbour pairs (default :func:`find_neighbours`; an engine passes its own)."""
+    ``search`` finds the neighbour pairs (default :func:`find_neighbours`; an engine passes its own), and
+    ``embedder`` the vectors (default :func:`embed` by ``encoder`` with ``cache``)."""
     clock = Clock()
     with clock.stage("paragraphs"):
         paragraphs = prepare(documents, settings)
     with clock.stage("embed"):
-        vectors, computed = embed(
-            paragraphs, encoder, cache, (lambda d, t: progress("embed", d, t)) if progress else None, vectors_path
-        )
+        embedding = (lambda d, t: progress("embed", d, t)) if progress else None
+        if embedder is not None:
+            vectors, computed = embedder(paragraphs, embedding)
+        else:
+            vectors, computed = embed(paragraphs, encoder, cache, embedding, vectors_path)
     result = analyse(documents, paragraphs, vectors, settings, progress, clock, search)
     result.stats["embedded"] = computed
     result.stats["embeddings_from_cache"] = vectors.shape[0] - computed

@@ -10,7 +10,7 @@ from pathlib import Path
 from cluster.contradictions import NLIScorer, load_nli
 from cluster.distributed import EngineOptions, open_engine
 from cluster.embed import Encoder, encoder_dim, load_encoder
-from cluster.ingest import Columns, read_corpus
+from cluster.ingest import Columns
 from cluster.pipeline import Result, Settings, run
 from cluster.report import Summary, embedding_info, manifest, summarise
 from cluster.store import EmbeddingCache, cache_path, vectors_path, write_run
@@ -76,20 +76,20 @@ def run_corpus(
     if options.fmt not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{options.fmt}'")
     settings = options.resolved_settings()
-    corpus = read_corpus(
-        options.paths,
-        Columns(*options.columns),
-        strict=options.strict,
-        progress=(lambda d, t: progress("read", d, t)) if progress else None,
-    )
     with open_engine(options.engine, load_encoder) as engine:
+        corpus = engine.read(
+            options.paths, Columns(*options.columns), options.strict,
+            (lambda d, t: progress("read", d, t)) if progress else None,
+        )  # fmt: skip
         embedding = (lambda d, t: progress("embed", d, t)) if progress else None
         encoder = encoder or engine.encoder(options.model, options.backend, embedding)
         dim = encoder_dim(encoder)
-        cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if options.use_cache else None
+        embedder = engine.embedder(encoder, options.out, reuse=options.use_cache)  # None: the .npz cache here
+        use_npz = options.use_cache and embedder is None
+        cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if use_npz else None
         result: Result = run(
             corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli),
-            vectors_path=vectors_path(options.out, encoder.name, dim), search=engine.search,
+            vectors_path=vectors_path(options.out, encoder.name, dim), search=engine.search, embedder=embedder,
         )
     if cache is not None and result.stats.get("embedded", 0):
         cache.save()

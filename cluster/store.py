@@ -7,6 +7,8 @@ OUT/manifest.json                      versions, model, thresholds, inputs, coun
 OUT/cache/embeddings-<model>.npz       embedding cache by content hash (a re-run embeds nothing it has seen)
 OUT/cache/vectors-<model>.npy          the run's vectors, row = text_id of the paragraphs table; memory-mapped
                                        while the run works, so a million paragraphs never hold them in RAM
+OUT/cache/shards-<model>/              --engine ray: the vectors as .npy shards by content hash, with index.json
+                                       (cluster/distributed/shards.py): the Ray engine's embedding cache
 ```
 
 A living index (cluster/living/):

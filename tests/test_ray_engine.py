@@ -7,6 +7,7 @@ under a timeout; they skip when Ray is not installed (``pip install 'newsdedup[r
 from __future__ import annotations
 
 import faulthandler
+import gzip
 import hashlib
 import itertools
 import json
@@ -27,8 +28,8 @@ from cluster.distributed import EngineOptions, open_engine
 from cluster.distributed.ray_engine import shard_ranges
 from cluster.exact import normalise
 from cluster.index import IndexParams
-from cluster.ingest import Columns, read_corpus
-from cluster.pipeline import Settings, analyse, embed, prepare
+from cluster.ingest import read_corpus
+from cluster.pipeline import Settings
 from cluster.runner import RunOptions, run_corpus
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -92,6 +93,52 @@ def test_shards_start_on_search_batches_and_cover_every_row() -> None:
     assert shard_ranges(5, 64, 4) == [(0, 5)]
 
 
+def test_ray_read_replays_blocks_that_arrive_out_of_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver's replay of the read tasks' blocks (no cluster): blocks of several files, several per file,
+    handed over last first, still give the local documents and problems."""
+    pytest.importorskip("ray")
+    from cluster.distributed import ray_read
+    from cluster.ingest.records import Sink
+
+    monkeypatch.setattr(ray_read, "EVENTS_PER_BLOCK", 2)
+    rows = [{"id": f"{n}", "text": f"Article number {n}. It says {n * 7}."} for n in range(5)]
+    write_jsonl(tmp_path / "in" / "a.jsonl", rows[:3])
+    (tmp_path / "in" / "b.jsonl").write_text(json.dumps(rows[3]) + "\nnot json\n" + json.dumps(rows[4]) + "\n")
+
+    def shuffled(files: list[tuple[Path, Path]], columns: Any, sink: Sink) -> Any:
+        blocks = [block for index, (file, root) in enumerate(files)
+                  for block in ray_read._parse_file(index, file, root, columns, False)]  # fmt: skip
+        assert len(blocks) == 4  # a.jsonl: 2 records | 1 record, END; b.jsonl: record, problem, record | END
+        return ray_read._replay(reversed(blocks), [1] * len(files), sink)
+
+    local, replayed = read_corpus([tmp_path / "in"]), read_corpus([tmp_path / "in"], files_reader=shuffled)
+    assert replayed.documents.equals(local.documents) and local.documents["id"].to_list() == list("01234")
+    assert replayed.problems == local.problems and len(local.problems) == 1
+
+
+def test_vector_shards_are_found_by_hash_filled_by_row_and_dropped_without_reuse(tmp_path: Path) -> None:
+    from cluster.distributed.shards import ShardStore, shards_folder, write_shard
+
+    folder = shards_folder(tmp_path, "m+onnx-int8", 3)
+    vectors = np.arange(15, dtype=np.float32).reshape(5, 3)
+    write_shard(folder, "part-a-000", ["h0", "h1"], vectors[:2])
+    write_shard(folder, "part-a-002", ["h2", "h3", "h4"], vectors[2:])
+    (folder / "part-b-000.npy").write_bytes(b"half a shard")  # a run killed before its hashes: not complete
+    store = ShardStore(folder, "m+onnx-int8", 3)
+    store.save()
+    shard, row = store.locate(["h4", "x", "h0", "h3"])
+    assert shard.tolist() == [1, -1, 0, 1] and row.tolist() == [2, -1, 0, 1]
+    out = np.full((4, 3), -1.0, dtype=np.float32)
+    store.fill(out, shard, row)
+    assert np.array_equal(out, np.stack([vectors[4], np.full(3, -1.0), vectors[0], vectors[3]]))
+    assert json.loads((folder / "index.json").read_text())["shards"] == [
+        {"name": "part-a-000", "rows": 2}, {"name": "part-a-002", "rows": 3}
+    ]  # fmt: skip
+    assert len(ShardStore(folder, "other+onnx-int8", 3)) == 0  # the index names another model: nothing read
+    assert len(ShardStore(folder, "m+onnx-int8", 3, reuse=False)) == 0
+    assert sorted(p.name for p in folder.iterdir()) == []  # --no-cache: the earlier shards are gone
+
+
 # ------------------------------------------------------------------------------------ on a local cluster
 
 
@@ -142,29 +189,117 @@ def test_cli_engine_ray_writes_the_local_tables_on_the_demo_corpus(
     }  # fmt: skip
 
 
-def test_ray_equals_local_on_real_paragraphs_with_sharded_ivf_search(
-    ray_cluster: Any, timeout: None, tmp_path: Path
-) -> None:
+def _real_corpus(folder: Path, articles: int = 300) -> list[Path]:
+    """The first FNC-1 dev articles in three files (one gzipped), so the Ray read has files to order."""
     if not FNC_DEV.is_file():
         pytest.skip(f"{FNC_DEV} is absent")
     with FNC_DEV.open(encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in itertools.islice(lines, 300)]
-    documents = read_corpus([write_jsonl(tmp_path / "fnc300.jsonl", rows)], Columns()).documents
-    # IVF from 1,000 texts and search batches of 256: several shards of an IVF index, searched as Ray tasks;
-    # paragraphs (split, flags, text hashes) and contradictions are driver stages, the same code either way
+        rows = [json.loads(line) for line in itertools.islice(lines, articles)]
+    third = len(rows) // 3
+    first = write_jsonl(folder / "a.jsonl", rows[:third])
+    second = folder / "b" / "b.jsonl.gz"
+    second.parent.mkdir(parents=True)
+    second.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows[third : 2 * third]).encode()))
+    return [first, second, write_jsonl(folder / "c.ndjson", rows[2 * third :])]
+
+
+def test_ray_run_equals_local_on_real_paragraphs_read_embedded_and_searched_on_ray(
+    ray_cluster: Any, timeout: None, tmp_path: Path
+) -> None:
+    """Read in Ray Data tasks, embedded into shards, an IVF index searched in 2 Ray tasks reading the vectors
+    file themselves: every table equal to the local run's; a rerun embeds nothing (the shards are reused)."""
+    files = _real_corpus(tmp_path / "in")
+    # IVF from 1,000 texts and search batches of 256: several shards of an IVF index, searched as Ray tasks
     settings = Settings(index=IndexParams(exact_max=1000, batch=256))
-    paragraphs = prepare(documents, settings)
-    local = analyse(documents, paragraphs, embed(paragraphs, GramEncoder())[0], settings)
+    local = run_corpus(RunOptions(files, tmp_path / "local", use_nli=False, settings=settings), encoder=GramEncoder())
     with open_engine(EngineOptions("ray", batch_size=512)) as engine:
         encoder = engine.encoder(None, None, factory=GramEncoder)
-        vectors = embed(paragraphs, encoder)[0]
-        distributed = analyse(documents, paragraphs, vectors, settings, search=engine.search)
-    assert local.paragraphs.height > 3000 and local.stats["distinct_texts"] > 1000
-    assert local.stats["neighbour_pairs"] > 100 and local.copies.height > 0
-    assert len(shard_ranges(local.stats["distinct_texts"], 256, engine.cpus)) == 2  # searched as two Ray tasks
-    assert np.array_equal(local.vectors, distributed.vectors)
-    _assert_same_tables(local.tables(), distributed.tables())
-    assert local.stats == distributed.stats
+        cpus = engine.cpus
+    options = RunOptions(files, tmp_path / "ray", use_nli=False, settings=settings, engine=EngineOptions("ray"))
+    first = run_corpus(options, encoder=encoder)
+    tables = _read(tmp_path / "local")
+    assert tables["paragraphs"].height > 3000 and local.counts["distinct_texts"] > 1000
+    assert local.counts["neighbour_pairs"] > 100 and tables["copies"].height > 0
+    assert len(shard_ranges(local.counts["distinct_texts"], 256, cpus)) == 2  # searched as two Ray tasks
+    _assert_same_tables(tables, _read(tmp_path / "ray"))
+    assert first.counts == local.counts
+    (shards,) = (tmp_path / "ray" / "cache").glob("shards-char-5-grams-2048")
+    index = json.loads((shards / "index.json").read_text())
+    assert index["model"] == "char-5-grams" and index["dim"] == 2048
+    assert sum(s["rows"] for s in index["shards"]) == local.counts["distinct_texts"]
+    assert len(index["shards"]) == -(-local.counts["distinct_texts"] // 512)  # one shard per batch of 512
+    assert not list(shards.glob("*.tmp")) and not list((tmp_path / "ray" / "cache").glob("*.faiss"))
+    vectors = {side: np.load(next((tmp_path / side / "cache").glob("vectors-*.npy"))) for side in ("local", "ray")}
+    assert np.array_equal(vectors["local"], vectors["ray"])
+
+    again = run_corpus(options, encoder=encoder)  # the shards are reused: nothing embedded
+    assert again.counts["embedded"] == 0 and again.counts["embeddings_from_cache"] == local.counts["distinct_texts"]
+    _assert_same_tables(tables, _read(tmp_path / "ray"))
+    assert json.loads((shards / "index.json").read_text()) == index
+
+
+def test_ray_read_reports_bad_records_as_the_local_read(
+    ray_cluster: Any, timeout: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Skipped records, re-encoded lines and duplicate ids come back in the same order with the same text; with
+    --strict the first is the one-line error, naming file and line, as locally."""
+    from cluster.distributed.ray_read import read_corpus_ray
+
+    folder = tmp_path / "in"
+    write_jsonl(folder / "a.jsonl", [{"id": "x", "text": "First article. It has text."}])
+    (folder / "b.jsonl").write_bytes(
+        b'{"id": "y", "text": "Fine."}\n{"id": "z", "text": oops}\n'
+        + '{"id": "w", "text": "caf\u00e9 cr\u00e8me br\u00fbl\u00e9e, d\u00e9j\u00e0 vu."}\n'.encode("latin-1")
+        + b'{"id": "x", "text": "A duplicate id."}\n{"id": "v", "text": ""}\n'
+    )
+    monkeypatch.chdir(tmp_path)  # a path relative to the driver's folder, not the workers'
+    local, distributed = read_corpus([Path("in")]), read_corpus_ray([Path("in")])
+    folder = Path("in")
+    assert local.documents.equals(distributed.documents) and local.documents["file"][0] == "in/a.jsonl"
+    assert [str(p) for p in local.problems] == [
+        f"{folder / 'b.jsonl'}:2: malformed JSON: Expecting value (column 21)",
+        f"{folder / 'b.jsonl'}:4: duplicate id 'x' (first in {folder / 'a.jsonl'}:1)",
+        f"{folder / 'b.jsonl'}:5: empty text",
+    ]
+    assert distributed.problems == local.problems and distributed.reencoded == local.reencoded
+    assert len(local.reencoded) == 1 and distributed.files == local.files
+
+    for engine in ("local", "ray"):
+        result = CliRunner().invoke(
+            app, ["run", str(folder), "--out", str(tmp_path / engine), "--engine", engine, "--strict", "-q"]
+        )
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines() == [
+            f"Error: {folder / 'b.jsonl'}:2: malformed JSON: Expecting value (column 21)"
+        ], engine
+        assert not (tmp_path / engine).exists()
+
+
+def test_a_big_jsonl_file_read_in_parts_on_ray_equals_the_local_read(
+    ray_cluster: Any, timeout: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts cut after a newline, line numbers counted before each: the same records, default ids (which
+    carry the line), blank lines, bad lines and duplicates as the local read of the whole file."""
+    from cluster.distributed import ray_read
+
+    lines = []
+    for n in range(40):
+        row: dict[str, Any] = {"text": f"Paragraph {n} of the big file. It reports figure {n * 13}."}
+        if n % 3:
+            row["id"] = f"id-{n % 17}"  # duplicates come back across parts
+        lines.append(json.dumps(row) if n % 11 else "{broken json")
+        if n % 7 == 0:
+            lines.append("")
+    big = tmp_path / "big.jsonl"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(ray_read, "SPLIT_BYTES", 600)
+    spans = ray_read._spans(big)
+    assert len(spans) >= 4 and spans[0][0] == 0 and spans[-1][1] == big.stat().st_size
+    assert all(big.read_bytes()[lo - 1 : lo] == b"\n" for lo, _, _ in spans[1:])  # each part starts a line
+    local, distributed = read_corpus([big]), ray_read.read_corpus_ray([big])
+    assert distributed.documents.equals(local.documents) and distributed.problems == local.problems
+    assert "big.jsonl:5" in local.documents["id"].to_list() and local.documents["line"][-1] == 46
+    assert len(local.problems) > 10  # the broken lines and the duplicate ids, with their line numbers
 
 
 def test_index_build_on_ray_equals_the_local_build(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
@@ -191,6 +326,20 @@ def test_more_actors_than_cpus_is_refused(ray_cluster: Any, timeout: None) -> No
         EngineOptions("ray", embed_actors=3)
     ):
         pass
+
+
+def test_gpus_per_actor_on_a_cluster_without_gpus_is_one_line(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:
+    from cluster.distributed import EngineError
+
+    with pytest.raises(EngineError, match="^--gpus-per-actor 1 needs GPUs; the Ray cluster has none$"), open_engine(
+        EngineOptions("ray", gpus_per_actor=1)
+    ):
+        pass
+    result = CliRunner().invoke(
+        app, ["run", str(SEEDS), "--out", str(tmp_path / "out"), "--engine", "ray", "--gpus-per-actor", "0.5", "-q"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: --gpus-per-actor 0.5 needs GPUs; the Ray cluster has none"]
 
 
 def test_a_model_the_workers_cannot_load_is_one_line(ray_cluster: Any, timeout: None, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Where a run's heavy stages execute: ``local`` (this process) or ``ray`` (a Ray cluster).
 
-An engine supplies two things to the pipeline, and nothing else changes: the encoder that embeds the distinct
-texts, and the search that finds their neighbour pairs. Reading, paragraphs, exact duplicates (the text
-hash), passages, copies, stories and contradictions are the same stage functions on the driver, so both
+An engine supplies four things to a run, and nothing else changes: the reading of the input files, the
+encoder and the embedding of the distinct texts (where the vectors go), and the search that finds their
+neighbour pairs. Paragraphs, exact duplicates (the text hash), passages, copies, stories and contradictions
+are the same stage functions on the driver, and the engines run the same reader and encoders, so both
 engines write the same tables. Ray is an optional extra (``pip install 'newsdedup[ray]'``) imported only
 when ``ray`` is asked for; :mod:`cluster.distributed.ray_engine` holds that engine.
 """
@@ -12,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from cluster.embed import Encoder, load_encoder
 from cluster.errors import NewsDedupError
-from cluster.pipeline import Search
+from cluster.ingest import Columns, Corpus, read_corpus
+from cluster.pipeline import Embedder, Search
 
 ENGINES = ("local", "ray")
 RAY_MISSING = "--engine ray needs Ray, which is not installed: pip install 'newsdedup[ray]'"
@@ -52,26 +55,40 @@ class Engine(Protocol):
     @property
     def search(self) -> Search | None: ...  # None: the pipeline's own find_neighbours
 
+    def read(
+        self, paths: list[Path], columns: Columns, strict: bool, progress: Callable[[int, int], None] | None
+    ) -> Corpus: ...
+
     def encoder(
         self, model: str | None, backend: str | None, progress: Callable[[int, int], None] | None = None
     ) -> Encoder: ...
+
+    def embedder(self, encoder: Encoder, out: Path, reuse: bool = True) -> Embedder | None: ...  # None: local
 
 
 Loader = Callable[..., Encoder]  # load_encoder's signature: (model, backend=...) -> Encoder
 
 
 class LocalEngine:
-    """This process: the encoder on every core, the pipeline's own search."""
+    """This process: the local reader, the encoder on every core, the pipeline's own embedding and search."""
 
     search: Search | None = None
 
     def __init__(self, load: Loader = load_encoder) -> None:
         self.load = load
 
+    def read(
+        self, paths: list[Path], columns: Columns, strict: bool, progress: Callable[[int, int], None] | None
+    ) -> Corpus:
+        return read_corpus(paths, columns, strict=strict, progress=progress)
+
     def encoder(
         self, model: str | None, backend: str | None, progress: Callable[[int, int], None] | None = None
     ) -> Encoder:
         return self.load(model, backend=backend)
+
+    def embedder(self, encoder: Encoder, out: Path, reuse: bool = True) -> Embedder | None:
+        return None  # the pipeline's embed, with the .npz embedding cache
 
 
 @contextmanager

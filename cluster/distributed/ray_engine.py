@@ -1,44 +1,60 @@
-"""The Ray engine: embedding in a Ray Data actor pool, neighbour search in Ray tasks; the rest on the driver.
+"""The Ray engine: reading in Ray Data tasks, embedding in a Ray Data actor pool into vector shards, neighbour
+search in Ray tasks; the rest on the driver.
 
-What runs where (the pipeline's stage functions, only the two heavy stages moved):
+What runs where (the pipeline's stage functions, only the heavy work moved):
 
-- driver: read the corpus, split and flag paragraphs, hash them (exact duplicates share one ``text_id``);
-- Ray Data: the distinct texts, in blocks of ``batch_size`` rows, go through ``map_batches`` with a callable
-  class (:class:`_Embed`): a fixed pool of actors, each loading the model once, with explicit
-  onnxruntime/torch thread counts (Ray sets ``OMP_NUM_THREADS``, onnxruntime would take every core);
-  each output row carries its text's row number, so the vectors are put back in text order whatever order
-  the blocks finish in;
-- driver: the FAISS index is built exactly as locally (flat, or IVF trained on the same seeded sample);
-  Ray tasks search it in shards of rows (aligned on ``IndexParams.batch``); every pair keeps its exact
-  cosine (:func:`cluster.index.exact_scores`), so the edges (``left < right``, cosine) are the local ones
-  whatever the threads, batches or shards;
+- Ray Data tasks: each input file parsed by the local reader (:mod:`cluster.distributed.ray_read`); the
+  driver replays what they read in file order (ids, duplicates, problems judged as locally);
+- driver: split and flag paragraphs, hash them (exact duplicates share one ``text_id``);
+- Ray Data: the distinct texts no shard holds yet, in blocks of ``batch_size`` rows, go through
+  ``map_batches`` with a callable class (:class:`_Embed`): a fixed pool of actors, each loading the model
+  once, with explicit onnxruntime/torch thread counts (Ray sets ``OMP_NUM_THREADS``, onnxruntime would take
+  every core); each actor writes each batch as a shard (:mod:`cluster.distributed.shards`) and returns its
+  name; the driver fills the run's memory-mapped vectors file from the memory-mapped shards
+  (:func:`embed_in_shards`);
+- driver: the FAISS index is built exactly as locally (flat, or IVF trained on the same seeded sample) from
+  the memory-mapped vectors and written beside them; Ray tasks map the index and the vectors files and
+  search them in shards of rows (aligned on ``IndexParams.batch``); every pair keeps its exact cosine
+  (:func:`cluster.index.exact_scores`), so the edges (``left < right``, cosine) are the local ones whatever
+  the threads, batches or shards;
 - driver: passages, copies, stories and contradictions from the edges (:func:`cluster.pipeline.group`).
 
 With the int8 ONNX backend (the CPU default) a text is embedded alone, so its vector does not depend on the
 batch it came in: Ray's vectors equal the local ones bit for bit and so do the tables (tests/test_ray_engine.py).
-Every node must have newsdedup (and the model package) installed, as the driver has.
+Every node must have newsdedup (and the model package) installed, as the driver has, and see the input files
+and the output folder at the same paths.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
 import os
+import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
+import polars as pl
 import ray
 
 from cluster.distributed import EngineError, EngineOptions
-from cluster.embed import DEFAULT_MODEL, Encoder, encoder_dim, load_encoder
+from cluster.distributed.ray_read import read_corpus_ray
+from cluster.distributed.shards import ShardStore, shards_folder, write_shard
+from cluster.embed import DEFAULT_MODEL, Encoder, encoder_dim, load_encoder, normalise_rows
 from cluster.embed_onnx import cpu_count
 from cluster.errors import NewsDedupError
+from cluster.exact import distinct_hashes, distinct_texts
 from cluster.index import IndexParams, build_index, neighbour_pairs, unique_pairs
-from cluster.pipeline import Neighbours, Progress, Settings, find_neighbours, search_floor
+from cluster.ingest import Columns, Corpus
+from cluster.pipeline import Embedder, Neighbours, Progress, Settings, find_neighbours, search_floor
+from cluster.store import release_pages, trim_heap, vector_file, vectors_path, writing
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +67,20 @@ EncoderFactory = Callable[[], Encoder]
 
 
 class _Embed:
-    """A Ray Data actor: the model loaded once, then ``{row, text}`` batches in, ``{row, vector}`` out."""
+    """A Ray Data actor: the model loaded once, then ``{row, text}`` batches in, ``{row, vector}`` out; with a
+    shard folder, ``{row, text, hash}`` in, each batch written there as one shard, ``{shard, rows}`` out."""
 
-    def __init__(self, factory: EncoderFactory) -> None:
+    def __init__(self, factory: EncoderFactory, folder: str | None = None, run: str = "") -> None:
         self.encoder = factory()
+        self.folder, self.run = (Path(folder) if folder else None), run
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         vectors = np.asarray(self.encoder.encode([str(t) for t in batch["text"]]), dtype=np.float32)
-        return {"row": batch["row"], "vector": vectors}
+        if self.folder is None:
+            return {"row": batch["row"], "vector": vectors}
+        name = f"part-{self.run}-{int(batch['row'][0]):012d}"
+        write_shard(self.folder, name, [str(h) for h in batch["hash"]], normalise_rows(vectors))
+        return {"shard": np.array([name]), "rows": np.array([len(vectors)], dtype=np.int64)}
 
 
 def _describe(factory: EncoderFactory) -> tuple[str, int, str, str]:
@@ -70,11 +92,17 @@ def _describe(factory: EncoderFactory) -> tuple[str, int, str, str]:
 
 
 def _search_shard(
-    index_bytes: np.ndarray, vectors: np.ndarray, threshold: float, params: IndexParams, lo: int, hi: int
-) -> Neighbours:
-    """Rows ``lo:hi`` searched against the whole index (a Ray task, one thread)."""
+    index_from: np.ndarray | str, vectors_from: np.ndarray | str, threshold: float, params: IndexParams,
+    lo: int, hi: int,
+) -> Neighbours:  # fmt: skip
+    """Rows ``lo:hi`` searched against the whole index (a Ray task, one thread). The index and the vectors
+    are files the task maps itself (a run's ``OUT/cache``), or arrays from the object store."""
     faiss.omp_set_num_threads(1)
-    index = faiss.deserialize_index(index_bytes)
+    if isinstance(index_from, str):
+        index = faiss.read_index(index_from, faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    else:
+        index = faiss.deserialize_index(index_from)
+    vectors = np.load(vectors_from, mmap_mode="r") if isinstance(vectors_from, str) else vectors_from
     if isinstance(index, faiss.IndexIVF):
         index.nprobe = min(params.nprobe, index.nlist)  # as build_index set it
     return neighbour_pairs(index, vectors, threshold, params, rows=np.arange(lo, hi, dtype=np.int64))
@@ -152,6 +180,43 @@ class RayEncoder:
             raise EngineError(f"the Ray embedding returned {int(seen.sum())} of {n} vectors")
         return out
 
+    def write_shards(self, texts: Sequence[str], hashes: Sequence[str], folder: Path) -> list[str]:
+        """Embed ``texts`` (L2-normalised, as :func:`cluster.embed.encode_in_order` leaves them); each actor
+        writes each batch as a shard into ``folder`` (:mod:`cluster.distributed.shards`). The shards' names."""
+        import pyarrow as pa
+
+        n = len(texts)
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pa.table({
+            "row": pa.array(np.arange(n, dtype=np.int64)), "text": pa.array(list(texts), pa.large_string()),
+            "hash": pa.array(list(hashes), pa.string()),
+        })  # fmt: skip
+        size = self.batch_size
+        blocks = [table.slice(lo, size) for lo in range(0, n, size)]
+        run = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        dataset = ray.data.from_arrow(blocks).map_batches(
+            _Embed,
+            fn_constructor_args=(self.factory, str(folder), run),
+            batch_size=size,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=min(self.actors, len(blocks))),
+            num_cpus=self.threads,
+            num_gpus=self.gpus or None,
+        )
+        names: list[str] = []
+        done = 0
+        try:
+            if self.progress:
+                self.progress(0, n)
+            for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+                names.extend(str(name) for name in batch["shard"])
+                done += int(np.sum(batch["rows"]))
+                if self.progress:
+                    self.progress(done, n)
+        except ray.exceptions.RayError as exc:
+            raise _unwrapped(exc) from None
+        return names
+
 
 class RayEngine:
     """A connected Ray cluster: its encoder (an actor pool) and its sharded neighbour search."""
@@ -162,9 +227,12 @@ class RayEngine:
         self.cpus = max(1, int(resources.get("CPU", 1)))
         self.gpus = float(resources.get("GPU", 0.0))
         threads = options.threads_per_actor
+        if options.gpus_per_actor and not self.gpus:  # refused here: Ray would wait for a GPU forever
+            raise EngineError(f"--gpus-per-actor {options.gpus_per_actor:g} needs GPUs; the Ray cluster has none")
         if options.gpus_per_actor > self.gpus:
             raise EngineError(
-                f"--gpus-per-actor {options.gpus_per_actor:g} asks for GPUs; the Ray cluster has {self.gpus:g}"
+                f"--gpus-per-actor {options.gpus_per_actor:g} asks for more GPUs than the Ray cluster has "
+                f"({self.gpus:g}): an actor needs its GPUs on one node"
             )
         if options.embed_actors is not None:
             self.actors = options.embed_actors
@@ -212,6 +280,22 @@ class RayEngine:
             if started:
                 ray.shutdown()
 
+    def read(self, paths: list[Path], columns: Columns, strict: bool, progress: Callable[[int, int], None] | None
+             ) -> Corpus:  # fmt: skip
+        """The corpus, each file parsed in a Ray Data task (:mod:`cluster.distributed.ray_read`)."""
+        try:
+            return read_corpus_ray(paths, columns, strict=strict, progress=progress)
+        except ray.exceptions.RayError as exc:
+            raise _unwrapped(exc) from None
+
+    def embedder(self, encoder: Encoder, out: Path, reuse: bool = True) -> Embedder | None:
+        """How a run's distinct texts get their vectors: by ``encoder`` (a :class:`RayEncoder`) into shards
+        under ``out``/cache, reused by the next run (``reuse``); None for another encoder (the pipeline's
+        own :func:`cluster.pipeline.embed`)."""
+        if not isinstance(encoder, RayEncoder):
+            return None
+        return functools.partial(embed_in_shards, encoder, out, reuse)
+
     def encoder(
         self, model: str | None, backend: str | None, progress: Callable[[int, int], None] | None = None,
         factory: EncoderFactory | None = None,
@@ -247,12 +331,34 @@ class RayEngine:
         shards = shard_ranges(n, params.batch, self.cpus)
         if n < 2 or len(shards) == 1:
             return find_neighbours(vectors, settings, progress)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        on_disk = getattr(vectors, "filename", None)  # a run's memory-mapped vectors file (OUT/cache)
         index = build_index(vectors, params)
-        index_ref, vectors_ref = ray.put(faiss.serialize_index(index)), ray.put(vectors)
+        release_pages(vectors)
+        with contextlib.ExitStack() as stack:
+            index_from: Any
+            vectors_from: Any
+            if on_disk:  # the tasks map the vectors and the index themselves: nothing of them in the object store
+                vectors_from = str(on_disk)
+                index_path = Path(on_disk).with_suffix(".faiss")
+                with writing(index_path) as tmp:
+                    faiss.write_index(index, str(tmp))
+                stack.callback(index_path.unlink, missing_ok=True)
+                index_from = str(index_path)
+            else:
+                index_from = ray.put(faiss.serialize_index(index))
+                vectors_from = ray.put(np.ascontiguousarray(vectors, dtype=np.float32))
+            del index
+            trim_heap()
+            return self._search_tasks(index_from, vectors_from, n, shards, settings, progress)
+
+    def _search_tasks(
+        self, index_from: Any, vectors_from: Any, n: int, shards: list[tuple[int, int]], settings: Settings,
+        progress: Progress | None,
+    ) -> Neighbours:  # fmt: skip
+        params = settings.index
         task = ray.remote(_search_shard).options(num_cpus=1)
         floor = search_floor(settings)
-        refs = [task.remote(index_ref, vectors_ref, floor, params, lo, hi) for lo, hi in shards]
+        refs = [task.remote(index_from, vectors_from, floor, params, lo, hi) for lo, hi in shards]
         rows = {ref: hi - lo for ref, (lo, hi) in zip(refs, shards, strict=True)}
         pending, done = list(refs), 0
         try:
@@ -266,3 +372,31 @@ class RayEngine:
             raise _unwrapped(exc) from None
         left, right, score = (np.concatenate([p[i] for p in parts]) for i in range(3))
         return unique_pairs(left, right, score)
+
+
+def embed_in_shards(
+    encoder: RayEncoder, out: Path, reuse: bool, paragraphs: pl.DataFrame,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, int]:  # fmt: skip
+    """:func:`cluster.pipeline.embed` on Ray: the distinct texts no shard holds yet are embedded by the actor
+    pool, which writes them as shards under ``out``/cache; the run's vectors file (row = ``text_id``) is then
+    filled from the memory-mapped shards and returned memory-mapped. (vectors, how many were embedded)."""
+    texts = distinct_texts(paragraphs)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    hashes, dim = distinct_hashes(paragraphs), encoder.dim
+    store = ShardStore(shards_folder(out, encoder.name, dim), encoder.name, dim, reuse)
+    shard, row = store.locate(hashes)
+    missing = np.flatnonzero(shard < 0)
+    if len(missing):
+        order = missing[np.argsort([-len(texts[i]) for i in missing], kind="stable")]  # longest first, as locally
+        if progress:
+            encoder.progress = progress
+        store.add(encoder.write_shards([texts[i] for i in order], [hashes[i] for i in order], store.folder))
+        store.save()
+        shard, row = store.locate(hashes)
+        if (shard < 0).any():  # pragma: no cover - every batch is written or the run raised
+            raise EngineError(f"the Ray embedding wrote {int((shard >= 0).sum())} of {len(texts)} vectors")
+    log.info("vectors: %d embedded on Ray, %d from shards", len(missing), len(texts) - len(missing))
+    vectors = vector_file(vectors_path(out, encoder.name, dim), len(texts), dim, lambda a: store.fill(a, shard, row))
+    return vectors, len(missing)

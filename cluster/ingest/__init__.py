@@ -27,15 +27,15 @@ import polars as pl
 from cluster.errors import EmptyCorpusError, InputError, Problem
 from cluster.ingest.compression import COMPRESSIONS, CORRUPT, corrupt_message, split_suffix
 from cluster.ingest.language import detect_languages
-from cluster.ingest.records import Columns, Record, Sink, parse_date
+from cluster.ingest.records import UNDETECTED, Columns, Record, Sink, parse_date
 from cluster.ingest.tabular import TABLES, load_csv, load_parquet, read_table
-from cluster.ingest.text import JSONL, ONE_ARTICLE, jsonl_rows, read_jsonl, read_one_article
+from cluster.ingest.text import JSONL, ONE_ARTICLE, Span, jsonl_rows, read_jsonl, read_one_article
 from cluster.ingest.warc import is_archive, read_warc
 from cluster.schemas import DOCUMENTS
 
 __all__ = [
     "ARCHIVES", "COMPRESSIONS", "FORMATS", "ONE_ARTICLE", "TABULAR", "Columns", "Corpus", "list_files",
-    "original_records", "parse_date", "read_article", "read_corpus",
+    "original_records", "parse_date", "read_article", "read_corpus", "read_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ _KNOWN = (
     f"use {', '.join(sorted(FORMATS))}, {', '.join(sorted(ARCHIVES))}; "
     f"all but the archives may be compressed: {', '.join(COMPRESSIONS)}"
 )
+
+
+# (files in order, columns, sink) -> for each file, its records (see read_corpus)
+FilesReader = Callable[[list[tuple[Path, Path]], Columns, Sink], Iterator[Iterator[Record]]]
 
 
 @dataclass(slots=True)
@@ -97,6 +101,7 @@ def read_corpus(
     *,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    files_reader: FilesReader | None = None,
 ) -> Corpus:
     """Read every article under ``paths``.
 
@@ -105,6 +110,11 @@ def read_corpus(
     in ``Corpus.reencoded`` (a problem with ``strict``). Duplicate ids keep the first occurrence. Records
     are streamed (a JSONL file is never held whole); every few seconds a line with files, records and MB/s
     goes to the ``cluster.ingest.progress`` logger.
+
+    ``files_reader`` parses the files elsewhere (an engine's workers: :mod:`cluster.distributed.ray_read`):
+    given (file, root) of each file in order, it yields for each file the records that
+    :func:`read_file` yields, having sent that file's problems, re-encodings and tallies to the sink in the
+    same order; ids, duplicates and problems are then judged here exactly as for a local read.
     """
     paths = list(paths)
     files = list_files(Path(p) for p in paths)
@@ -120,8 +130,10 @@ def read_corpus(
     records: list[Record] = []
     first_seen: dict[str, str] = {}
     status = _Status(len(files))
-    for done, (file, root) in enumerate(files, start=1):
-        for record in _read_file(file, root, columns, sink):
+    per_file = (files_reader(files, columns, sink) if files_reader is not None
+                else (read_file(file, root, columns, sink) for file, root in files))  # fmt: skip
+    for done, ((file, _), file_records) in enumerate(zip(files, per_file, strict=True), start=1):
+        for record in file_records:
             where = record.file if record.line is None else f"{record.file}:{record.line}"
             if record.id in first_seen:
                 first = first_seen[record.id]
@@ -165,6 +177,8 @@ class _Status:
 
 def _to_frame(records: list[Record]) -> pl.DataFrame:
     texts = [r.text for r in records]
+    known = [r.language for r in records]  # detected where the record was parsed (an engine's worker), or not yet
+    languages = known if all(lang != UNDETECTED for lang in known) else detect_languages(texts)
     frame = pl.DataFrame(
         {
             "doc_id": range(len(records)),
@@ -176,7 +190,7 @@ def _to_frame(records: list[Record]) -> pl.DataFrame:
             "url": [r.url for r in records],
             "published": [r.published for r in records],
             "published_at": [parse_date(r.published) for r in records],
-            "language": detect_languages(texts),
+            "language": languages,
             "text": texts,
         },
         schema=DOCUMENTS,
@@ -184,7 +198,9 @@ def _to_frame(records: list[Record]) -> pl.DataFrame:
     return frame
 
 
-def _read_file(file: Path, root: Path, columns: Columns, sink: Sink) -> Iterator[Record]:
+def read_file(file: Path, root: Path, columns: Columns, sink: Sink, span: Span | None = None) -> Iterator[Record]:
+    """The records of one input file (of the lines of ``span`` only: part of an uncompressed JSONL file); its
+    problems go to ``sink`` as they are met."""
     fmt, compression = _kind(file) or ("", None)
     name = str(file)
     try:
@@ -195,7 +211,7 @@ def _read_file(file: Path, root: Path, columns: Columns, sink: Sink) -> Iterator
             if record is not None:
                 yield record
         elif fmt in JSONL:
-            yield from read_jsonl(file, compression, columns, sink)
+            yield from read_jsonl(file, compression, columns, sink, span)
         elif fmt == ".csv":
             loaded = load_csv(file, compression, sink)
             if loaded is not None:

@@ -13,6 +13,7 @@ from cluster.errors import Problem
 from cluster.ingest.encoding import decode
 
 Report = Callable[[Problem], None]
+UNDETECTED = "?"  # Record.language before detection (None is a text without letters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Record:
     source: str | None = None
     url: str | None = None
     published: str | None = None
+    language: str | None = UNDETECTED  # detected where the record was parsed, or UNDETECTED
 
 
 @dataclass(slots=True)

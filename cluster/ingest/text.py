@@ -38,12 +38,20 @@ def read_one_article(file: Path, root: Path, fmt: str, compression: str | None, 
     return Record(doc_id, str(file), None, text, title, source, url, published)
 
 
-def jsonl_rows(file: Path, compression: str | None, sink: Sink) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, object) for each JSON object line, streamed: one line in memory at a time."""
+# part of an uncompressed file: (first byte, end byte, line number of the first byte's line); the bytes begin
+# a line and end one (an engine reading a big file in parts: cluster.distributed.ray_read)
+Span = tuple[int, int, int]
+
+
+def jsonl_rows(
+    file: Path, compression: str | None, sink: Sink, span: Span | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) for each JSON object line, streamed: one line in memory at a time; only the lines of
+    ``span`` when given."""
     with file.open("rb") as raw, wrap(raw, compression) as handle:
         sink.position = raw.tell  # on-disk bytes, for the reader's MB/s line
         try:
-            for line_no, data in enumerate(handle, start=1):
+            for line_no, data in enumerate(handle, start=1) if span is None else _span_lines(handle, span):
                 if not data.strip():
                     continue
                 line = sink.text(data.rstrip(b"\r\n"), file, line_no)  # JSON error columns stay on this line
@@ -62,8 +70,18 @@ def jsonl_rows(file: Path, compression: str | None, sink: Sink) -> Iterator[tupl
             sink.position = None
 
 
-def read_jsonl(file: Path, compression: str | None, columns: Columns, sink: Sink) -> Iterator[Record]:
-    for line_no, row in jsonl_rows(file, compression, sink):
+def _span_lines(handle: Any, span: Span) -> Iterator[tuple[int, bytes]]:
+    start, end, line_no = span
+    handle.seek(start)
+    while start < end and (data := handle.readline()):
+        yield line_no, data
+        start, line_no = start + len(data), line_no + 1
+
+
+def read_jsonl(
+    file: Path, compression: str | None, columns: Columns, sink: Sink, span: Span | None = None
+) -> Iterator[Record]:
+    for line_no, row in jsonl_rows(file, compression, sink, span):
         record = record_from_row(row, file, line_no, columns, sink.report)
         if record is not None:
             yield record

@@ -90,10 +90,10 @@ def build(
         name = encoder.name if encoder is not None else encoder_name(options.model, options.backend)
         if old is not None:
             _check_model(old, name, None)
-        corpus = read_corpus(
-            options.paths, Columns(*options.columns), strict=options.strict,
-            progress=(lambda d, t: progress("read", d, t)) if progress else None,
-        )
+        corpus = engine.read(  # --engine ray: the files parsed in Ray Data tasks
+            options.paths, Columns(*options.columns), options.strict,
+            (lambda d, t: progress("read", d, t)) if progress else None,
+        )  # fmt: skip
         encoder = encoder or engine.encoder(
             options.model, options.backend, (lambda d, t: progress("embed", d, t)) if progress else None
         )
