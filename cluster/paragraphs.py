@@ -120,11 +120,11 @@ def template_reason(text: str, max_chars: int = 300) -> str | None:
     if _TEMPLATE.match(stripped) or _BYLINE.match(stripped):
         return "template"
     words = norm.split()
-    letters = [ch for ch in stripped if ch.isalpha()]
     ended = bool(_TERMINAL.search(stripped))
-    upper = sum(ch.isupper() for ch in letters)
-    if len(words) >= 2 and len(stripped) <= 120 and not ended and upper >= 0.9 * len(letters):
-        return "tag_line"
+    if len(words) >= 2 and len(stripped) <= 120 and not ended:  # only then count the letters
+        letters = [ch for ch in stripped if ch.isalpha()]
+        if sum(ch.isupper() for ch in letters) >= 0.9 * len(letters):
+            return "tag_line"
     if len(words) <= 3 and not ended:
         return "fragment"
     return None

@@ -7,6 +7,7 @@ events, money sums of different things, numbers inside names, days of the month 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cluster.contradictions.conflict import Conflict, Span, span_of
@@ -70,12 +71,12 @@ def quantities(text: str) -> list[Quantity]:
     return _share_range_units(text, out)
 
 
-def _inside_name(toks: list[_Token], i: int) -> bool:
+def _inside_name(toks: Sequence[_Token], i: int) -> bool:
     """Digits glued to a word (``news360``, ``Emirates247``) belong to a name, not a count."""
     return i > 0 and toks[i - 1].end == toks[i].start and toks[i - 1].text[0].isalpha()
 
 
-def _day_of_month(toks: list[_Token], i: int) -> bool:
+def _day_of_month(toks: Sequence[_Token], i: int) -> bool:
     """A day of a date (``Dec. 29``, ``29 December``): left to the date layer, not a count."""
     words = [t.text.lower() for t in toks[max(0, i - 2) : i] if t.text != "."][-1:]
     words += [toks[i + 1].text.lower()] if i + 1 < len(toks) else []
@@ -97,7 +98,7 @@ def _share_range_units(text: str, qs: list[Quantity]) -> list[Quantity]:
     return out
 
 
-def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | None, int]:
+def _read_quantity(text: str, toks: Sequence[_Token], i: int) -> tuple[Quantity | None, int]:
     first = toks[i]
     value = _parse_number(first.text)
     assert value is not None
@@ -136,7 +137,7 @@ def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | No
 _OTHER_SET = word_set("other_set")
 
 
-def _other_set(toks: list[_Token], i: int, j: int) -> bool:
+def _other_set(toks: Sequence[_Token], i: int, j: int) -> bool:
     """Whether the count at ``i:j`` counts a further set (``three other hostages``, ``12 more
     people``, ``another 40``), which is not comparable with a total."""
     after = toks[j].text.lower() if j < len(toks) else ""
@@ -144,7 +145,7 @@ def _other_set(toks: list[_Token], i: int, j: int) -> bool:
     return after in _OTHER_SET or before == "another"
 
 
-def _unit(toks: list[_Token], i: int, j: int, first: str, backwards: bool = True) -> str:
+def _unit(toks: Sequence[_Token], i: int, j: int, first: str, backwards: bool = True) -> str:
     if first[0] in "$£€":
         return first[0]
     if first.endswith("%"):
@@ -171,14 +172,14 @@ _VAGUE_PLURALS = frozenset({"dozens", "hundreds", "thousands", "millions", "scor
 _VAGUE_BEFORE = frozenset({"several", "few", "many", "some"})
 
 
-def _vague(toks: list[_Token], i: int) -> bool:
+def _vague(toks: Sequence[_Token], i: int) -> bool:
     """A count that names no figure: a plural number word ("dozens") or one after "several", "a few", "many",
     "some" ("several dozen"); "two dozen" is a figure."""
     word = toks[i].text.lower()
     return word in _VAGUE_PLURALS or (word.isalpha() and i > 0 and toks[i - 1].text.lower() in _VAGUE_BEFORE)
 
 
-def _hedged(toks: list[_Token], i: int) -> bool:
+def _hedged(toks: Sequence[_Token], i: int) -> bool:
     before = {t.text.lower() for t in toks[max(0, i - 3) : i]}
     return bool(before & _HEDGES)
 
@@ -187,7 +188,7 @@ _LOWER_BOUNDS = phrases("lower_bounds")
 _UPPER_BOUNDS = phrases("upper_bounds")
 
 
-def _bound(toks: list[_Token], i: int) -> str:
+def _bound(toks: Sequence[_Token], i: int) -> str:
     """``lower``, ``upper`` or ``approx``: how the hedge before number ``i`` qualifies it."""
     before = tuple(t.text.lower() for t in toks[max(0, i - 3) : i])
     for kind, bounds in (("lower", _LOWER_BOUNDS), ("upper", _UPPER_BOUNDS)):
@@ -203,7 +204,7 @@ _EVENT_CLASSES: dict[str, str] = {word: kind for kind, words in mapping("event_c
 _EVENT_BREAK = word_set("event_break")
 
 
-def _event_class(toks: list[_Token], i: int, j: int) -> str:
+def _event_class(toks: Sequence[_Token], i: int, j: int) -> str:
     """The event class of the count at tokens ``i:j``: an event word at most four tokens after
     it (``12 people died``, ``40 people were killed``) or before it (``killed 40``, ``death toll
     rose to 40``), within the same clause."""
