@@ -9,6 +9,7 @@ things.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from cluster.contradictions.conflict import Conflict, span_of
 from cluster.contradictions.lexicon import mapping, pairs, word_set
@@ -284,6 +285,18 @@ def _set_aside(toks: Sequence[_Token], i: int) -> bool:
     return words in _SET_ASIDE
 
 
+@lru_cache(maxsize=1 << 16)
+def _flip_sites(text: str) -> dict[str, tuple[list[int], frozenset[str]]]:
+    """Stem of each flippable word of ``text`` (:func:`_flippable`): the token positions where it occurs and
+    their polarities (:func:`_polarity`); kept per sentence, which meets many others. Read only."""
+    toks = _tokens(text)
+    where: dict[str, list[int]] = {}
+    for k, t in enumerate(toks):
+        if _flippable(t):
+            where.setdefault(_stem(t.text), []).append(k)
+    return {stem: (idx, frozenset(_polarity(toks, i) for i in idx)) for stem, idx in where.items()}
+
+
 def _flippable(token: _Token) -> bool:
     """Whether a negation flip of this word can be a claim: a lower-case content word. Names
     (``no Apple Store``, ``First Lady``), function words and adverbs (``really``) are not."""
@@ -304,17 +317,12 @@ def _negation_flips(a: str, b: str, ta: Sequence[_Token], tb: Sequence[_Token]) 
     against Nusra, but a war against Islam``), or whose polarity is unclear, is no flip. The two
     occurrences must be :func:`_comparable`.
     """
-    where_a: dict[str, list[int]] = {}
-    where_b: dict[str, list[int]] = {}
-    for toks, where in ((ta, where_a), (tb, where_b)):
-        for k, t in enumerate(toks):
-            if _flippable(t):
-                where.setdefault(_stem(t.text), []).append(k)
-    for stem, idx_a in where_a.items():
-        idx_b = where_b.get(stem)
-        if idx_b is None:
+    where_a, where_b = _flip_sites(a), _flip_sites(b)
+    for stem, (idx_a, pol_a) in where_a.items():
+        found = where_b.get(stem)
+        if found is None:
             continue
-        pol_a, pol_b = {_polarity(ta, i) for i in idx_a}, {_polarity(tb, j) for j in idx_b}
+        idx_b, pol_b = found
         if len(pol_a) != 1 or len(pol_b) != 1 or pol_a == pol_b or "unclear" in pol_a | pol_b:
             continue
         pair = next(((i, j) for i in idx_a for j in idx_b if _comparable(ta, i, tb, j)), None)
