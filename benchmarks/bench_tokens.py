@@ -15,6 +15,7 @@ Settings (ARI, B-cubed F1, stories) with each set of vectors. Results: ``results
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,7 +40,8 @@ TRAIN = "fnc1_train_stories.jsonl"
 def stories_with(vectors: np.ndarray, documents: pl.DataFrame, paragraphs: pl.DataFrame, gold: np.ndarray) -> dict:
     """The whole train file's stories at default Settings from these vectors (neighbours and passages too)."""
     grouped = group(documents, paragraphs, vectors, find_neighbours(vectors), Settings()).paragraphs
-    labels = st.build_stories(vectors, grouped.with_columns(pl.col("text_id").alias("vec_row")), gold.size, st.StoryParams())
+    rows = grouped.with_columns(pl.col("text_id").alias("vec_row"))
+    labels = st.build_stories(vectors, rows, gold.size, st.StoryParams())
     return {k: round(float(v), 4) for k, v in cluster_scores(gold, labels).items()}
 
 
@@ -106,7 +108,7 @@ def main() -> int:
         "texts_compared_to_fp32": int(fits.sum()),
         "stories_whole_train": {"256": stories_with(vectors256, documents, paragraphs, gold),
                                 "128": stories_with(vectors128, documents, paragraphs, gold)},
-        "load_average": list(np.round(np.array(__import__("os").getloadavg()), 2)),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "benchmark_seconds": round(time.perf_counter() - started, 1),
     }
     for key, value in figures.items():
