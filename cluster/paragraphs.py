@@ -120,11 +120,11 @@ def template_reason(text: str, max_chars: int = 300) -> str | None:
     if _TEMPLATE.match(stripped) or _BYLINE.match(stripped):
         return "template"
     words = norm.split()
-    letters = [ch for ch in stripped if ch.isalpha()]
     ended = bool(_TERMINAL.search(stripped))
-    upper = sum(ch.isupper() for ch in letters)
-    if len(words) >= 2 and len(stripped) <= 120 and not ended and upper >= 0.9 * len(letters):
-        return "tag_line"
+    if len(words) >= 2 and len(stripped) <= 120 and not ended:  # only then count the letters
+        letters = [ch for ch in stripped if ch.isalpha()]
+        if sum(ch.isupper() for ch in letters) >= 0.9 * len(letters):
+            return "tag_line"
     if len(words) <= 3 and not ended:
         return "fragment"
     return None
@@ -224,12 +224,15 @@ def repeated_unrelated(paragraphs: pl.DataFrame, params: BoilerplateParams) -> p
     members = usable.join(candidates, on="hash").select("hash", "doc_id", "n_docs")
     # substantial texts of those articles, as sketches robust to a typo (a copy's other paragraphs rarely come
     # through letter for letter): (doc_id, other = the text's hash, key = one of its shingle sketch values)
-    substantial = (
+    held = (
         usable.join(members.select("doc_id").unique(), on="doc_id")
         .filter(pl.col("text").str.count_matches(r"\S+") >= params.related_words)
-        .select("doc_id", pl.col("hash").alias("other"),
-                pl.col("text").map_elements(_sketch, return_dtype=pl.List(pl.UInt64)).alias("key"))
-        .explode("key")
+    )
+    sketches = held.select("text").unique().with_columns(  # one sketch per text, however many articles hold it
+        pl.col("text").map_elements(_sketch, return_dtype=pl.List(pl.UInt64)).alias("key")
+    )
+    substantial = (
+        held.join(sketches, on="text").select("doc_id", pl.col("hash").alias("other"), "key").explode("key")
     )
     # (t, d, h): d holds candidate t and substantial text h != t; d is related through h when another
     # article holding t holds h or a near copy of it: at least SKETCH_MATCH of their sketch values agree

@@ -16,7 +16,9 @@ import polars as pl
 from cluster.exact import normalise
 from cluster.schemas import PAIRS, PASSAGES, conform
 
-_MAX_SHINGLED = 20_000  # texts whose gram sets char_overlap keeps at once
+_MAX_SHINGLED = 20_000  # texts whose gram sets char_overlap_sets keeps at once
+_MAX_GRAMS = 24_000_000  # grams (8 bytes each) char_overlap keeps at once
+_PAIRS_PER_MERGE = 8_192  # pairs whose shared grams one merge counts
 
 
 def char_overlap(
@@ -28,7 +30,90 @@ def char_overlap(
     text's grams found in the smaller. Embeddings blur typos, OCR noise and cut endings; shared character
     runs do not. Coverage keeps a short line that merely quotes a phrase of a long paragraph from counting
     as a copy of it. Only the texts named in the pairs are shingled.
+
+    Each gram is packed exactly into an integer (the characters' ranks in the texts' alphabet), each text is a
+    sorted array of its distinct grams, and the grams two texts share are counted for thousands of pairs at
+    once by one merge: the same figures as :func:`char_overlap_sets`, the set-by-set reference, which runs
+    instead when the alphabet is too large to pack (more than ``2 ** 10`` distinct characters).
     """
+    return _overlap(texts, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64), size, 0.0)
+
+
+def _overlap(
+    texts: Sequence[str], left: np.ndarray, right: np.ndarray, size: int, min_ratio: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`char_overlap`, less the pairs whose gram counts alone put their coverage below ``min_ratio``
+    (the smaller text has fewer than ``min_ratio`` of the larger's grams): those get the upper bounds
+    (containment 1, coverage = smaller / larger count) without their grams being compared."""
+    if size < 1:
+        raise ValueError(f"size must be >= 1, got {size}")
+    needed = np.unique(np.concatenate([left, right]))
+    normalised = [normalise(texts[i]) for i in needed.tolist()]
+    alphabet = sorted(set().union(*normalised))
+    bits = max(1, len(alphabet).bit_length())  # rank 0 pads a text shorter than a gram
+    pair_bits = 63 - size * bits
+    if pair_bits < 13:
+        return char_overlap_sets(texts, left, right, size)
+    grams = _GramArrays(normalised, alphabet, size, bits)
+    at_a, at_b = np.searchsorted(needed, left), np.searchsorted(needed, right)
+    na, nb = grams.counts[at_a], grams.counts[at_b]
+    small, large = np.minimum(na, nb), np.maximum(na, nb)
+    shared = small.astype(np.float64)  # the upper bound, kept for the pairs not compared
+    todo = np.flatnonzero(small >= min_ratio * large) if min_ratio > 0 else np.arange(len(left))
+    step = min(_PAIRS_PER_MERGE, 1 << (pair_bits - 1))
+    for lo in range(0, len(todo), step):
+        rows = todo[lo : lo + step]
+        pair = np.arange(len(rows), dtype=np.int64) << (size * bits)
+        keys_a = np.concatenate(grams.take(at_a[rows])) | np.repeat(pair, na[rows])  # by pair, then by gram
+        keys_b = np.concatenate(grams.take(at_b[rows])) | np.repeat(pair, nb[rows])
+        merged = np.sort(np.concatenate([keys_a, keys_b]), kind="stable")  # two sorted runs: one merge
+        twice = merged[1:][merged[1:] == merged[:-1]]  # a gram of one pair in both texts
+        shared[rows] = np.bincount(twice >> (size * bits), minlength=len(rows))
+    contained = (shared / np.maximum(1, small)).astype(np.float32)
+    covered = (shared / np.maximum(1, large)).astype(np.float32)
+    return contained, covered
+
+
+class _GramArrays:
+    """Each text's distinct character grams as a sorted int64 array (``counts``: how many); the arrays of the
+    first texts are kept up to ``_MAX_GRAMS`` grams in all, the others are built again when asked for
+    (memory stays flat at any corpus size)."""
+
+    def __init__(self, normalised: list[str], alphabet: list[str], size: int, bits: int) -> None:
+        self.normalised, self.size, self.bits = normalised, size, bits
+        self.table = np.zeros(max(map(ord, alphabet), default=0) + 1, dtype=np.int64)
+        self.table[[ord(ch) for ch in alphabet]] = np.arange(1, len(alphabet) + 1)
+        self.kept: dict[int, np.ndarray] = {}
+        self.counts = np.zeros(len(normalised), dtype=np.int64)
+        held = 0
+        for i, t in enumerate(normalised):
+            grams = self._grams(t)
+            self.counts[i] = len(grams)
+            if held + len(grams) <= _MAX_GRAMS:
+                self.kept[i] = grams
+                held += len(grams)
+
+    def take(self, positions: np.ndarray) -> list[np.ndarray]:
+        kept = self.kept
+        return [kept[i] if i in kept else self._grams(self.normalised[i]) for i in positions.tolist()]
+
+    def _grams(self, t: str) -> np.ndarray:
+        codes = self.table[np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32)] if t else np.zeros(0, np.int64)
+        if len(codes) < self.size:  # the whole text is its one gram, padded with rank 0
+            codes = np.concatenate([codes, np.zeros(self.size - len(codes), dtype=np.int64)])
+        n = len(codes) - self.size + 1
+        packed = codes[:n].copy()
+        for k in range(1, self.size):
+            packed = (packed << self.bits) | codes[k : k + n]
+        packed.sort()
+        return packed[np.concatenate([[True], packed[1:] != packed[:-1]])]
+
+
+def char_overlap_sets(
+    texts: Sequence[str], left: np.ndarray, right: np.ndarray, size: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`char_overlap` with Python sets of gram strings, pair by pair: the reference (and the path for
+    texts of a very large alphabet)."""
     if size < 1:
         raise ValueError(f"size must be >= 1, got {size}")
     grams: dict[int, set[str]] = {}
@@ -70,7 +155,10 @@ def passage_scores(
     out = cosine.astype(np.float32).copy()
     band = np.flatnonzero(cosine < threshold)
     if len(band) and min_containment <= 1.0:
-        contained, covered = char_overlap(texts, left[band], right[band])
+        # a pair whose smaller text has under min_coverage of the larger's grams cannot be covered: its grams
+        # are not compared (the margin keeps float32 rounding of the coverage from deciding it)
+        ratio = max(0.0, min_coverage - 1e-6)
+        contained, covered = _overlap(texts, left[band].astype(np.int64), right[band].astype(np.int64), 5, ratio)
         out[band[(contained >= min_containment) & (covered >= min_coverage)]] = threshold
     return out
 

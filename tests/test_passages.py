@@ -2,6 +2,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cluster import passages as passages_mod
 from cluster.passages import assign_passages, char_overlap, pair_table, passage_scores, star_clusters
 
 
@@ -107,3 +108,66 @@ def test_passage_scores_lift_only_contained_pairs_to_the_threshold() -> None:
     cosine = np.array([0.8, 0.8, 0.95], dtype=np.float32)
     scores = passage_scores(texts, left, right, cosine, threshold=0.9, min_containment=0.6)
     assert scores.tolist() == pytest.approx([0.9, 0.8, 0.95])
+
+
+def _planted_texts() -> list[str]:
+    """Copies with typos, cut endings, case and punctuation changes, short lines, an empty one, accents."""
+    rng = np.random.default_rng(7)
+    base = [
+        "The minister said the talks would resume in Geneva next week after a short pause.",
+        "Officials in Lima reported heavy rain across the southern provinces on Monday.",
+        "Zoë Ångström, the café's owner, said crème brûlée sales doubled — «incroyable».",
+        "At the war memorial in Ottawa a soldier has been shot.",
+    ]
+    texts = list(base)
+    for text in base:
+        chars = list(text)
+        for k in rng.choice(len(chars), 4, replace=False):
+            chars[k] = "xq1 "[int(k) % 4]
+        texts += ["".join(chars), text[: len(text) // 2], text.upper() + "!!", f"Reporter: {text} More to follow."]
+    return texts + ["Ok", "ok.", "!!!", "", "abcd", "abcde", "a b c d e f g"]
+
+
+def _all_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    left, right = np.triu_indices(n, k=1)
+    return left.astype(np.int64), right.astype(np.int64)
+
+
+def test_char_overlap_packed_grams_equal_the_set_reference(monkeypatch) -> None:
+    texts = _planted_texts()
+    left, right = _all_pairs(len(texts))
+    left, right = np.concatenate([left, [3, 0]]), np.concatenate([right, [3, 0]])  # a text with itself too
+    packed = char_overlap(texts, left, right)
+    reference = passages_mod.char_overlap_sets(texts, left, right)
+    np.testing.assert_array_equal(packed[0], reference[0])
+    np.testing.assert_array_equal(packed[1], reference[1])
+    assert packed[0][-1] == 1.0 and (packed[0] == 1.0).sum() > len(texts)  # planted cut copies are contained
+    monkeypatch.setattr(passages_mod, "_MAX_GRAMS", 1)  # arrays built again each time: the same figures
+    monkeypatch.setattr(passages_mod, "_PAIRS_PER_MERGE", 3)
+    again = char_overlap(texts, left, right)
+    np.testing.assert_array_equal(again[0], reference[0])
+    np.testing.assert_array_equal(again[1], reference[1])
+
+
+def test_char_overlap_of_a_huge_alphabet_takes_the_set_path() -> None:
+    wide = "".join(chr(0x4E00 + i) for i in range(1500))  # 1,500 distinct characters: 5 grams do not pack
+    texts = [wide, wide[:900], wide[600:] + "end"]
+    left, right = np.array([0, 0, 1]), np.array([1, 2, 2])
+    packed = char_overlap(texts, left, right)
+    reference = passages_mod.char_overlap_sets(texts, left, right)
+    np.testing.assert_array_equal(packed[0], reference[0])
+    np.testing.assert_array_equal(packed[1], reference[1])
+    assert packed[0][0] == 1.0
+
+
+def test_passage_scores_skip_only_pairs_their_sizes_rule_out() -> None:
+    texts = _planted_texts()
+    left, right = _all_pairs(len(texts))
+    cosine = np.random.default_rng(1).uniform(0.6, 0.95, len(left)).astype(np.float32)
+    scores = passage_scores(texts, left, right, cosine, 0.92, 0.6, 0.4)
+    contained, covered = passages_mod.char_overlap_sets(texts, left, right)
+    expected = cosine.copy()
+    band = cosine < 0.92
+    expected[band & (contained >= 0.6) & (covered >= 0.4)] = 0.92
+    np.testing.assert_array_equal(scores, expected)
+    assert (scores != cosine).sum() >= 8

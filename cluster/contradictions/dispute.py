@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cluster.contradictions.conflict import Conflict, Span, span_of
 from cluster.contradictions.lexicon import word_set
@@ -85,6 +86,13 @@ def _source(sentence: str, verb_start: int) -> tuple[int, str] | None:
 
 def attributions(sentence: str) -> list[Attribution]:
     """The "SOURCE VERB" clauses of a sentence in reading order (verbs of ``dispute_verbs``/``denial_verbs``)."""
+    return list(_attributions(sentence))
+
+
+@lru_cache(maxsize=1 << 16)
+def _attributions(sentence: str) -> tuple[Attribution, ...]:
+    """:func:`attributions`, kept per sentence: an article's disputes read each sentence about nine times (alone,
+    and in both orders beside each neighbour), and wire copies repeat the same sentences."""
     out: list[Attribution] = []
     for m in _VERB.finditer(sentence):
         if _NON_ANSWER.search(sentence[max(0, m.start() - 40) : m.start()]):
@@ -92,7 +100,7 @@ def attributions(sentence: str) -> list[Attribution]:
         found = _source(sentence, m.start())
         if found is not None:
             out.append(Attribution(found[0], m.start(), m.end(), m.group(0), found[1]))
-    return out
+    return tuple(out)
 
 
 def _clause_end(sentence: str, start: int) -> int:
@@ -108,7 +116,7 @@ def _claim_words(sentence: str, att: Attribution) -> set[str]:
 
 def sentence_dispute(sentence: str) -> Conflict | None:
     """ "X insists A, though Y says B" inside one sentence: the two attributed clauses as spans, or None."""
-    found = attributions(sentence)
+    found = _attributions(sentence)
     for i, a in enumerate(found):
         for b in found[i + 1 :]:
             if a.source == b.source or not (a.contests or b.contests):
@@ -131,8 +139,8 @@ def pair_dispute(a: str, b: str, min_shared: int = 2) -> Conflict | None:
     the two attributions as spans, or None. "About the same thing": ``min_shared`` content words of the
     denial's sentence are in the claim's sentence, the sources' own words left out."""
     for first, second, flip in ((a, b, False), (b, a, True)):
-        claims = [x for x in attributions(first) if not x.denies]
-        denials = [x for x in attributions(second) if x.denies]
+        claims = [x for x in _attributions(first) if not x.denies]
+        denials = [x for x in _attributions(second) if x.denies]
         for d in denials:
             for c in claims:
                 if c.source == d.source or c.source in d.source or d.source in c.source:

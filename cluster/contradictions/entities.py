@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import NamedTuple
 
 from cluster.contradictions.conflict import Conflict, Span, span_of
@@ -50,9 +51,10 @@ class _NameToken(NamedTuple):
     titled: bool
 
 
-def _name_tokens_of(text: str) -> list[_NameToken]:
+@lru_cache(maxsize=1 << 16)
+def _name_tokens_of(text: str) -> tuple[_NameToken, ...]:
     """Tokens of ``text`` keyed for name alignment; honorifics (and their dot) are dropped, so
-    ``Mr Foley's`` and ``Foley's`` align, as do ``U.S.`` and ``US``."""
+    ``Mr Foley's`` and ``Foley's`` align, as do ``U.S.`` and ``US``. Kept per sentence."""
     raw = [_Token(m.group(), m.start(), m.end()) for m in _ENTITY_TOKEN.finditer(text)]
     out: list[_NameToken] = []
     titled = False
@@ -67,7 +69,7 @@ def _name_tokens_of(text: str) -> list[_NameToken]:
         key = key.removesuffix("'s").removesuffix("'") or key
         out.append(_NameToken(t, key, titled))
         titled = False
-    return out
+    return tuple(out)
 
 
 def _is_demonym(toks: Sequence[_NameToken], k: int) -> bool:
@@ -216,8 +218,10 @@ def _name_tokens(toks: Sequence[_Token]) -> bool:
     )
 
 
-def _roles(text: str) -> list[tuple[tuple[str, str], Span]]:
-    """``((organisation, role), name span)`` for "ORG ROLE First Last" and "First Last, ORG's ROLE"."""
+@lru_cache(maxsize=1 << 16)
+def _roles(text: str) -> tuple[tuple[tuple[str, str], Span], ...]:
+    """``((organisation, role), name span)`` for "ORG ROLE First Last" and "First Last, ORG's ROLE" (kept per
+    sentence)."""
     toks = _tokens(text)
     low = [t.text.lower().replace("’", "'") for t in toks]
     out: list[tuple[tuple[str, str], Span]] = []
@@ -247,7 +251,7 @@ def _roles(text: str) -> list[tuple[tuple[str, str], Span]]:
             if m < i - 2:
                 out.append((key, span_of(text, toks[m].start, toks[i - 3].end)))
         i = j
-    return out
+    return tuple(out)
 
 
 def role_conflicts(a: str, b: str) -> list[Conflict]:

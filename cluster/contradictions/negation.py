@@ -8,6 +8,9 @@ things.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
+
 from cluster.contradictions.conflict import Conflict, span_of
 from cluster.contradictions.lexicon import mapping, pairs, word_set
 from cluster.contradictions.sentences import _STOPWORDS, _lemma, _norm, _stem, _Token, _tokens
@@ -45,7 +48,7 @@ def _is_adverb(word: str) -> bool:
     return word in _SCOPE_WORDS or (len(word) > 4 and word.endswith("ly"))
 
 
-def _cue_at(toks: list[_Token], k: int) -> _Token | None:
+def _cue_at(toks: Sequence[_Token], k: int) -> _Token | None:
     """The negation cue at token ``k``: ``not``, ``never``, ``n't`` …, ``no longer``, ``yet to``, a
     negative verb before ``to`` (``declined to``, ``refused to``) or a preventive verb before a
     gerund, a pronoun or ``from`` (``stop recruiting``, ``prevent him from turning``)."""
@@ -62,7 +65,7 @@ def _cue_at(toks: list[_Token], k: int) -> _Token | None:
     return None
 
 
-def _clause_start(toks: list[_Token], i: int) -> int:
+def _clause_start(toks: Sequence[_Token], i: int) -> int:
     """Index of the first token of the clause holding token ``i``."""
     for k in range(i - 1, -1, -1):
         if toks[k].text.lower() in _CLAUSE_BREAK:
@@ -70,7 +73,7 @@ def _clause_start(toks: list[_Token], i: int) -> int:
     return 0
 
 
-def _negated(toks: list[_Token], i: int, window: int = 4) -> _Token | None:
+def _negated(toks: Sequence[_Token], i: int, window: int = 4) -> _Token | None:
     """The negation cue governing token ``i``: within ``window`` tokens before it, with only
     function words and adverbs (``did not``, ``has never been``, ``could not immediately``)
     between cue and word. A ``without`` under an earlier negation of its clause is a double
@@ -87,14 +90,14 @@ def _negated(toks: list[_Token], i: int, window: int = 4) -> _Token | None:
     return None
 
 
-def _clause_negated(toks: list[_Token], i: int) -> bool:
+def _clause_negated(toks: Sequence[_Token], i: int) -> bool:
     """Whether any negation cue precedes token ``i`` in its clause: its scope may reach the word
     (``won't let my sister talk``, ``not in a position to confirm``), so the word is not plainly
     affirmed."""
     return any(_cue_at(toks, k) is not None for k in range(_clause_start(toks, i), i))
 
 
-def _hypothetical(toks: list[_Token], i: int) -> bool:
+def _hypothetical(toks: Sequence[_Token], i: int) -> bool:
     """Whether token ``i`` states no fact: the sentence is a question, or before the word its
     clause holds a condition (``if``, ``unless``, ``whether``) or a purpose (``so that``, ``in
     order to``, ``to prevent``: ``adopted him so that he would not turn into a werewolf``)."""
@@ -106,14 +109,14 @@ def _hypothetical(toks: list[_Token], i: int) -> bool:
     return bool(purpose) or any(w in _HYPOTHETICAL for w in low)
 
 
-def _intended(toks: list[_Token], i: int) -> bool:
+def _intended(toks: Sequence[_Token], i: int) -> bool:
     """Whether a modal or an intention (``would``, ``might``, ``work to``, ``want to``) precedes
     token ``i`` in its clause: the word is then no plain statement of fact."""
     low = [t.text.lower() for t in toks[_clause_start(toks, i) : i]]
     return any(w in _MODALS for w in low) or any(x in _INTENT and y == "to" for x, y in zip(low, low[1:], strict=False))
 
 
-def _context(toks: list[_Token], i: int, window: int = 4) -> set[str]:
+def _context(toks: Sequence[_Token], i: int, window: int = 4) -> set[str]:
     """What the word at ``i`` is said of: content words within ``window`` tokens after it, in its
     clause (``employ women from other countries`` -> {woman, country}), no time words."""
     words: set[str] = set()
@@ -130,7 +133,7 @@ _FIRST_PERSON = word_set("first_person")
 _SPEECH_VERBS = word_set("speech_verbs")
 
 
-def _first_person(toks: list[_Token], i: int) -> bool:
+def _first_person(toks: Sequence[_Token], i: int) -> bool:
     """Whether token ``i`` sits in a first-person clause (``I really don't care``): speech whose
     truth depends on who speaks."""
     end = next((k for k in range(i, len(toks)) if toks[k].text.lower() in _CLAUSE_BREAK), len(toks))
@@ -138,7 +141,7 @@ def _first_person(toks: list[_Token], i: int) -> bool:
     return any(w.lower() in _FIRST_PERSON and w != "US" for w in words)
 
 
-def _speakers(toks: list[_Token]) -> set[str]:
+def _speakers(toks: Sequence[_Token]) -> set[str]:
     """Lower-cased capitalised words next to a speech verb (``Tridevil said``, ``said Josh Earnest``,
     ``according to The Independent``): who a sentence's quote is attributed to."""
     low = [t.text.lower() for t in toks]
@@ -152,7 +155,7 @@ def _speakers(toks: list[_Token]) -> set[str]:
     return out
 
 
-def _different_voices(ta: list[_Token], i: int, tb: list[_Token], j: int) -> bool:
+def _different_voices(ta: Sequence[_Token], i: int, tb: Sequence[_Token], j: int) -> bool:
     """Both words are first-person speech and nothing shows one speaker: ``I'm not ready`` said by
     one person does not contradict ``I am ready`` said by another."""
     if not (_first_person(ta, i) and _first_person(tb, j)):
@@ -160,7 +163,7 @@ def _different_voices(ta: list[_Token], i: int, tb: list[_Token], j: int) -> boo
     return not (_speakers(ta) & _speakers(tb))
 
 
-def _comparable(ta: list[_Token], i: int, tb: list[_Token], j: int) -> bool:
+def _comparable(ta: Sequence[_Token], i: int, tb: Sequence[_Token], j: int) -> bool:
     """Whether words ``ta[i]`` and ``tb[j]`` can carry a flip: both state a fact (no condition,
     no question), are said of the same thing when both say of what (shared context), and are not
     first-person speech of two different voices."""
@@ -177,7 +180,7 @@ def negation_conflicts(a: str, b: str) -> list[Conflict]:
     return _antonym_flips(a, b, ta, tb) or _negation_flips(a, b, ta, tb)
 
 
-def _antonym_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[Conflict]:
+def _antonym_flips(a: str, b: str, ta: Sequence[_Token], tb: Sequence[_Token]) -> list[Conflict]:
     """Opposite words (``confirmed`` vs ``denied``) with the same polarity on both sides.
 
     Not a flip: a pair found whole on either side (``male and female passengers``), a word whose
@@ -221,7 +224,7 @@ def _find_phrase(lemmas: list[str], phrase: tuple[str, ...]) -> list[int]:
     return [i for i in range(len(lemmas) - n + 1) if tuple(lemmas[i : i + n]) == phrase]
 
 
-def _claim_context(toks: list[_Token], i: int, n: int, window: int = 4) -> set[str]:
+def _claim_context(toks: Sequence[_Token], i: int, n: int, window: int = 4) -> set[str]:
     """What a predicate is about: content words within ``window`` tokens after it, in its clause
     (``exceeded its authority`` -> {authority}). The subject before it is often shared by the
     whole story, so it does not count."""
@@ -264,7 +267,7 @@ def claim_flips(a: str, b: str) -> list[Conflict]:
     return []
 
 
-def _polarity(toks: list[_Token], i: int) -> str:
+def _polarity(toks: Sequence[_Token], i: int) -> str:
     """``negated`` (a cue governs the word), ``unclear`` (a negation earlier in its clause may
     reach it, or a modal or intention makes it no plain fact) or ``affirmed``."""
     if _negated(toks, i) is not None or _set_aside(toks, i):
@@ -275,11 +278,23 @@ def _polarity(toks: list[_Token], i: int) -> str:
 _SET_ASIDE = (("instead", "of"), ("rather", "than"))
 
 
-def _set_aside(toks: list[_Token], i: int) -> bool:
+def _set_aside(toks: Sequence[_Token], i: int) -> bool:
     """The word follows "instead of" or "rather than" (quotes aside): it is denied as a plain "not" would
     ("judges instead of arbitrators" says what "judges, not arbitrators" says)."""
     words = tuple(t.text.lower() for t in toks[max(0, i - 4) : i] if any(c.isalnum() for c in t.text))[-2:]
     return words in _SET_ASIDE
+
+
+@lru_cache(maxsize=1 << 16)
+def _flip_sites(text: str) -> dict[str, tuple[list[int], frozenset[str]]]:
+    """Stem of each flippable word of ``text`` (:func:`_flippable`): the token positions where it occurs and
+    their polarities (:func:`_polarity`); kept per sentence, which meets many others. Read only."""
+    toks = _tokens(text)
+    where: dict[str, list[int]] = {}
+    for k, t in enumerate(toks):
+        if _flippable(t):
+            where.setdefault(_stem(t.text), []).append(k)
+    return {stem: (idx, frozenset(_polarity(toks, i) for i in idx)) for stem, idx in where.items()}
 
 
 def _flippable(token: _Token) -> bool:
@@ -295,24 +310,19 @@ def _flippable(token: _Token) -> bool:
     )
 
 
-def _negation_flips(a: str, b: str, ta: list[_Token], tb: list[_Token]) -> list[Conflict]:
+def _negation_flips(a: str, b: str, ta: Sequence[_Token], tb: Sequence[_Token]) -> list[Conflict]:
     """The same word negated on one side and plainly affirmed on the other.
 
     Every occurrence counts: a word found both negated and affirmed on one side (``not a war
     against Nusra, but a war against Islam``), or whose polarity is unclear, is no flip. The two
     occurrences must be :func:`_comparable`.
     """
-    where_a: dict[str, list[int]] = {}
-    where_b: dict[str, list[int]] = {}
-    for toks, where in ((ta, where_a), (tb, where_b)):
-        for k, t in enumerate(toks):
-            if _flippable(t):
-                where.setdefault(_stem(t.text), []).append(k)
-    for stem, idx_a in where_a.items():
-        idx_b = where_b.get(stem)
-        if idx_b is None:
+    where_a, where_b = _flip_sites(a), _flip_sites(b)
+    for stem, (idx_a, pol_a) in where_a.items():
+        found = where_b.get(stem)
+        if found is None:
             continue
-        pol_a, pol_b = {_polarity(ta, i) for i in idx_a}, {_polarity(tb, j) for j in idx_b}
+        idx_b, pol_b = found
         if len(pol_a) != 1 or len(pol_b) != 1 or pol_a == pol_b or "unclear" in pol_a | pol_b:
             continue
         pair = next(((i, j) for i in idx_a for j in idx_b if _comparable(ta, i, tb, j)), None)

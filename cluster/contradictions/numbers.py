@@ -7,6 +7,7 @@ events, money sums of different things, numbers inside names, days of the month 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cluster.contradictions.conflict import Conflict, Span, span_of
@@ -91,16 +92,16 @@ def _share_conversions(text: str, qs: list[Quantity]) -> list[Quantity]:
     return out
 
 
-def _inside_name(toks: list[_Token], i: int) -> bool:
+def _inside_name(toks: Sequence[_Token], i: int) -> bool:
     """Digits glued to a word (``news360``, ``Emirates247``) belong to a name, not a count."""
     return i > 0 and toks[i - 1].end == toks[i].start and toks[i - 1].text[0].isalpha()
 
 
-def _glued(toks: list[_Token], i: int, j: int) -> bool:
+def _glued(toks: Sequence[_Token], i: int, j: int) -> bool:
     return 0 <= i < j < len(toks) and toks[i].end == toks[j].start
 
 
-def _clock_or_fraction(toks: list[_Token], i: int) -> bool:
+def _clock_or_fraction(toks: Sequence[_Token], i: int) -> bool:
     """A part of a clock time or a fraction (``1:00 p.m.``, ``11:05``, ``1/2``), not a count of its own."""
     for k, sep in ((i + 1, ":"), (i - 1, ":"), (i + 1, "/"), (i - 1, "/")):
         if 0 <= k < len(toks) and toks[k].text == sep and (_glued(toks, i, k) or _glued(toks, k, i)):
@@ -108,7 +109,7 @@ def _clock_or_fraction(toks: list[_Token], i: int) -> bool:
     return False
 
 
-def _fraction_after(toks: list[_Token], j: int) -> float:
+def _fraction_after(toks: Sequence[_Token], j: int) -> float:
     """The fraction that follows a whole number (``6 1/2`` -> 0.5), 0 when none."""
     if j + 2 < len(toks) and toks[j + 1].text == "/" and toks[j].text.isdigit() and toks[j + 2].text.isdigit():
         den = int(toks[j + 2].text)
@@ -116,7 +117,7 @@ def _fraction_after(toks: list[_Token], j: int) -> float:
     return 0.0
 
 
-def _day_of_month(toks: list[_Token], i: int) -> bool:
+def _day_of_month(toks: Sequence[_Token], i: int) -> bool:
     """A day of a date (``Dec. 29``, ``29 December``): left to the date layer, not a count."""
     words = [t.text.lower() for t in toks[max(0, i - 2) : i] if t.text != "."][-1:]
     words += [toks[i + 1].text.lower()] if i + 1 < len(toks) else []
@@ -138,7 +139,7 @@ def _share_range_units(text: str, qs: list[Quantity]) -> list[Quantity]:
     return out
 
 
-def _read_quantity(text: str, toks: list[_Token], i: int) -> tuple[Quantity | None, int]:
+def _read_quantity(text: str, toks: Sequence[_Token], i: int) -> tuple[Quantity | None, int]:
     first = toks[i]
     value = _parse_number(first.text)
     assert value is not None
@@ -186,7 +187,7 @@ _HEDGES_AFTER = {
 }
 
 
-def _hedge_after(toks: list[_Token], j: int) -> str:
+def _hedge_after(toks: Sequence[_Token], j: int) -> str:
     """The bound an "or ..." after a number (and its unit) gives it: "13 hours or so" (approx), "50 people or
     more" (lower), "or less" (upper); "" when none."""
     for k in range(j, min(len(toks) - 1, j + 3)):
@@ -198,7 +199,7 @@ def _hedge_after(toks: list[_Token], j: int) -> str:
 _OTHER_SET = word_set("other_set")
 
 
-def _other_set(toks: list[_Token], i: int, j: int) -> bool:
+def _other_set(toks: Sequence[_Token], i: int, j: int) -> bool:
     """Whether the count at ``i:j`` counts a further set (``three other hostages``, ``12 more
     people``, ``another 40``), which is not comparable with a total."""
     after = toks[j].text.lower() if j < len(toks) else ""
@@ -206,7 +207,7 @@ def _other_set(toks: list[_Token], i: int, j: int) -> bool:
     return after in _OTHER_SET or before == "another"
 
 
-def _unit(toks: list[_Token], i: int, j: int, first: str, backwards: bool = True) -> str:
+def _unit(toks: Sequence[_Token], i: int, j: int, first: str, backwards: bool = True) -> str:
     if first[0] in "$£€":
         return first[0]
     if first.endswith("%"):
@@ -233,14 +234,14 @@ _VAGUE_PLURALS = frozenset({"dozens", "hundreds", "thousands", "millions", "scor
 _VAGUE_BEFORE = frozenset({"several", "few", "many", "some"})
 
 
-def _vague(toks: list[_Token], i: int) -> bool:
+def _vague(toks: Sequence[_Token], i: int) -> bool:
     """A count that names no figure: a plural number word ("dozens") or one after "several", "a few", "many",
     "some" ("several dozen"); "two dozen" is a figure."""
     word = toks[i].text.lower()
     return word in _VAGUE_PLURALS or (word.isalpha() and i > 0 and toks[i - 1].text.lower() in _VAGUE_BEFORE)
 
 
-def _hedged(toks: list[_Token], i: int) -> bool:
+def _hedged(toks: Sequence[_Token], i: int) -> bool:
     before = {t.text.lower() for t in toks[max(0, i - 3) : i]}
     return bool(before & _HEDGES)
 
@@ -249,7 +250,7 @@ _LOWER_BOUNDS = phrases("lower_bounds")
 _UPPER_BOUNDS = phrases("upper_bounds")
 
 
-def _bound(toks: list[_Token], i: int) -> str:
+def _bound(toks: Sequence[_Token], i: int) -> str:
     """``lower``, ``upper`` or ``approx``: how the hedge before number ``i`` qualifies it."""
     before = tuple(t.text.lower() for t in toks[max(0, i - 3) : i])
     for kind, bounds in (("lower", _LOWER_BOUNDS), ("upper", _UPPER_BOUNDS)):
@@ -265,7 +266,7 @@ _EVENT_CLASSES: dict[str, str] = {word: kind for kind, words in mapping("event_c
 _EVENT_BREAK = word_set("event_break")
 
 
-def _event_class(toks: list[_Token], i: int, j: int) -> str:
+def _event_class(toks: Sequence[_Token], i: int, j: int) -> str:
     """The event class of the count at tokens ``i:j``: an event word at most four tokens after
     it (``12 people died``, ``40 people were killed``) or before it (``killed 40``, ``death toll
     rose to 40``), within the same clause."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from cluster.contradictions.lexicon import mapping, word_set
@@ -80,8 +81,10 @@ class _Token(NamedTuple):
     end: int
 
 
-def _tokens(text: str) -> list[_Token]:
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+@lru_cache(maxsize=1 << 16)
+def _tokens(text: str) -> tuple[_Token, ...]:
+    """The tokens of ``text`` (kept per text: every detector of a sentence pair reads them again)."""
+    return tuple(_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text))
 
 
 def _norm(word: str) -> str:
@@ -96,11 +99,16 @@ def _norm(word: str) -> str:
 
 def content_words(text: str) -> set[str]:
     """Lower-cased, lightly normalised content words of ``text`` (no stopwords, no numbers)."""
-    return {
+    return set(_content_words(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(
         _norm(t.text)
         for t in _tokens(text)
         if t.text[0].isalpha() and t.text.lower() not in _STOPWORDS and len(t.text) > 1
-    }
+    )
 
 
 def topic_overlap(a: str, b: str) -> tuple[float, int]:

@@ -30,6 +30,7 @@ from cluster.exact import normalise
 from cluster.schemas import CONTRADICTIONS
 
 log = logging.getLogger(__name__)
+_MAX_SPLIT = 65_536  # paragraph texts whose sentences are kept at once (memory stays flat at any corpus size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +218,15 @@ def disputes_inside_articles(
     content = paragraphs.filter(pl.col("text_id").is_not_null()).sort("doc_id", "para_id")
     rows: list[dict[str, object]] = []
     skipped = 0
-    for (doc_id,), group in content.group_by(["doc_id"], maintain_order=True):
-        texts = group["text"].to_list()
-        known = language_of_doc[int(doc_id)] if language_of_doc is not None else None
+    doc_ids = content["doc_id"].to_numpy()
+    para_ids, all_texts, article_ids = content["para_id"].to_list(), content["text"].to_list(), content["id"].to_list()
+    bounds = np.flatnonzero(np.diff(doc_ids)) + 1 if len(doc_ids) else np.zeros(0, dtype=np.int64)
+    split: dict[str, list[str]] = {}  # a wire text's sentences, split once for all its copies
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(doc_ids)], strict=True):
+        if lo == hi:
+            continue
+        doc_id, texts = int(doc_ids[lo]), all_texts[lo:hi]
+        known = language_of_doc[doc_id] if language_of_doc is not None else None
         if known is None:
             from cluster.ingest.language import detect_languages
 
@@ -228,14 +235,18 @@ def disputes_inside_articles(
             skipped += 1
             continue
         sentences: list[tuple[int, str]] = []
-        for para_id, text in zip(group["para_id"].to_list(), texts, strict=True):
-            sentences += [(para_id, x) for x in split_sentences(text)[: params.max_sentences]]
+        for para_id, text in zip(para_ids[lo:hi], texts, strict=True):
+            if text not in split:
+                if len(split) >= _MAX_SPLIT:
+                    split.clear()
+                split[text] = split_sentences(text)[: params.max_sentences]
+            sentences += [(para_id, x) for x in split[text]]
         for i, j, conflict in article_disputes([x for _, x in sentences]):
             rows.append(
                 {
-                    "story_id": int(story_of_doc[int(doc_id)]),
-                    "id_a": group["id"][0],
-                    "id_b": group["id"][0],
+                    "story_id": int(story_of_doc[doc_id]),
+                    "id_a": article_ids[lo],
+                    "id_b": article_ids[lo],
                     "para_a": sentences[i][0],
                     "para_b": sentences[j][0],
                     "sentence_a": sentences[i][1],

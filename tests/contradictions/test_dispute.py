@@ -106,3 +106,31 @@ def test_a_non_answer_is_neither_claim_nor_denial() -> None:
     assert sentence_dispute(s) is None
     assert [a.verb for a in attributions("The ministry denied the report.")] == ["denied"]
     assert attributions("The ministry declined to deny the report.") == []
+
+
+def test_disputes_inside_articles_read_each_article_apart_in_doc_order() -> None:
+    # rows out of order, several paragraphs per article, one text copied by two articles; the grouping by
+    # article (one pass over the sorted rows, sentences split once per distinct text) must keep them apart
+    claim = "The ministry said the bridge was safe for traffic after the inspection on Monday."
+    denial = "The engineers' union denied that the bridge was safe for traffic after the inspection."
+    filler = "Traffic was diverted through the old town for most of the afternoon."
+    paragraphs = pl.DataFrame(
+        {
+            "para_id": [4, 0, 1, 5, 2, 3, 6],
+            "doc_id": [2, 0, 0, 2, 1, 1, 3],
+            "id": ["c", "a", "a", "c", "b", "b", "d"],
+            "text_id": [0, 0, 1, 1, 2, 0, 1],
+            "text": [claim, claim, denial, denial, filler, claim, denial],
+        }
+    )
+    table, skipped = disputes_inside_articles(paragraphs, np.array([0, 0, 0, 1]), np.array(["en"] * 4))
+    assert skipped == 0
+    rows = sorted((r["id_a"], r["para_a"], r["para_b"], r["n_article_pairs"]) for r in table.iter_rows(named=True))
+    # a and c both hold claim then denial (one row, two articles); b has no denial; d has no claim
+    assert rows == [("a", 0, 1, 2)]
+
+
+def test_attributions_hand_out_a_fresh_list_each_call() -> None:
+    first = attributions(SEED)
+    first.clear()  # a caller changing its list must not change what the next caller gets
+    assert [a.verb for a in attributions(SEED)] == ["insists", "says"]
