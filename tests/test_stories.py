@@ -541,3 +541,23 @@ def test_cut_stories_equals_build_stories() -> None:
         p = StoryParams(resolution=r)
         want = build_stories(vectors, paras, 8, p)
         np.testing.assert_array_equal(cut_stories(merges, edges, doc_vectors, lexical, p), want)
+
+
+def test_knn_on_an_approximate_index_equals_the_exact_knn_on_planted_groups() -> None:
+    from cluster.index import IndexParams
+    from cluster.stories import knn_edges
+
+    # 40 stories of 8 articles, each story's articles close together and far from other stories
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((40, 48))
+    docs = np.repeat(centres, 8, axis=0) + 0.1 * rng.standard_normal((320, 48))
+    docs = (docs / np.linalg.norm(docs, axis=1, keepdims=True)).astype(np.float32)
+    exact = knn_edges(docs, k=5, threshold=0.5)
+    ivf = IndexParams(exact_max=100, list_size=16, nprobe=3, quantised=False)
+    approximate = knn_edges(docs, k=5, threshold=0.5, index=ivf)
+    assert exact.height > 320 * 5 // 2  # each article's 5 nearest are in its own story
+    assert (exact["doc_a"] // 8 == exact["doc_b"] // 8).all()
+    assert approximate.select("doc_a", "doc_b").equals(exact.select("doc_a", "doc_b"))
+    assert np.allclose(approximate["weight"].to_numpy(), exact["weight"].to_numpy(), atol=1e-6)
+    # at or below exact_max the flat search runs: the same frame, bit for bit
+    assert knn_edges(docs, k=5, threshold=0.5, index=IndexParams(exact_max=320)).equals(exact)
