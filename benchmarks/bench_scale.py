@@ -209,6 +209,12 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
     analyse_seconds = time.perf_counter() - analyse_start
     with clock.stage("write"):
         write_run(folder / "out", result.tables(), {"counts": result.stats, "timings_s": clock.timings})
+    with clock.stage("contradictions"):  # as `newsdedup run` (detail layer; no NLI model): after the tables
+        from cluster.contradictions.stage import find_contradictions
+
+        english = np.full(result.documents.height, "en", dtype=object)  # ingest's detection, not measured here
+        flags = find_contradictions(result.paragraphs, result.documents["story_id"].to_numpy(), vectors, None,
+                                    settings.contradictions, english, result.stats)
     truth = quality(result)
     after = ("neighbours", "passages", "copies", "stories", "tables", "write")
     sampler.stop()
@@ -225,6 +231,12 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
         "after_embedding_seconds": round(sum(stages[s]["seconds"] for s in after), 2),
         "after_embedding_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in after), 2),
         "after_embedding_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in after),
+        "contradictions": {"flags": flags.height, **{k: v for k, v in result.stats.items() if "contradiction" in k
+                                                     or "dispute" in k}},
+        "with_contradictions_seconds": round(sum(stages[s]["seconds"] for s in (*after, "contradictions")), 2),
+        "with_contradictions_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in (*after, "contradictions")),
+                                                 2),
+        "with_contradictions_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in (*after, "contradictions")),
         "peak_rss_process_mb": _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024),
         "load_average_start_end": [load_start, _load()],
     }
@@ -343,7 +355,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['after_embedding_seconds']:.1f}s (CPU {row['after_embedding_cpu_seconds']:.0f}s), "
                   f"peak RSS {row['after_embedding_peak_rss_mb']:.0f} MB "
                   f"(process {row['peak_rss_process_mb']:.0f} MB) [{stage_text}] load {row['load_average_start_end']}"
-                  f"\n    quality {row['quality']}",
+                  f"\n    quality {row['quality']}"
+                  f"\n    with contradictions {row['with_contradictions_seconds']:.1f}s "
+                  f"(CPU {row['with_contradictions_cpu_seconds']:.0f}s), peak {row['with_contradictions_peak_rss_mb']:.0f} MB "
+                  f"{row['contradictions']}",
                   flush=True)
             for step in row["steps"]:
                 print(f"    {step['step']:<18s} {step['seconds']:>7.2f}s  RSS before {step['rss_before_mb']:>7.0f} MB, "
