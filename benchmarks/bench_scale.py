@@ -357,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"(process {row['peak_rss_process_mb']:.0f} MB) [{stage_text}] load {row['load_average_start_end']}"
                   f"\n    quality {row['quality']}"
                   f"\n    with contradictions {row['with_contradictions_seconds']:.1f}s "
-                  f"(CPU {row['with_contradictions_cpu_seconds']:.0f}s), peak {row['with_contradictions_peak_rss_mb']:.0f} MB "
+                  f"(CPU {row['with_contradictions_cpu_seconds']:.0f}s), "
+                  f"peak {row['with_contradictions_peak_rss_mb']:.0f} MB "
                   f"{row['contradictions']}",
                   flush=True)
             for step in row["steps"]:
