@@ -152,7 +152,7 @@ def _trace(sampler: RssSampler, steps: list[dict[str, Any]]) -> None:
         setattr(module, name, functools.wraps(function)(wrapped))
 
 
-def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
+def worker_measure(folder: Path, detail: bool = False, contradictions: bool = True) -> dict[str, Any]:
     import polars as pl
 
     from cluster.exact import distinct_hashes
@@ -209,14 +209,18 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
     analyse_seconds = time.perf_counter() - analyse_start
     with clock.stage("write"):
         write_run(folder / "out", result.tables(), {"counts": result.stats, "timings_s": clock.timings})
-    with clock.stage("contradictions"):  # as `newsdedup run` (detail layer; no NLI model): after the tables
-        from cluster.contradictions.stage import find_contradictions
-
-        english = np.full(result.documents.height, "en", dtype=object)  # ingest's detection, not measured here
-        flags = find_contradictions(result.paragraphs, result.documents["story_id"].to_numpy(), vectors, None,
-                                    settings.contradictions, english, result.stats)
-    truth = quality(result)
     after = ("neighbours", "passages", "copies", "stories", "tables", "write")
+    n_flags = None
+    if contradictions:
+        with clock.stage("contradictions"):  # as `newsdedup run` (detail layer; no NLI model): after the tables
+            from cluster.contradictions.stage import find_contradictions
+
+            english = np.full(result.documents.height, "en", dtype=object)  # ingest detects it: not measured
+            flags = find_contradictions(result.paragraphs, result.documents["story_id"].to_numpy(), vectors, None,
+                                        settings.contradictions, english, result.stats)
+            n_flags = flags.height
+    with_flags = (*after, "contradictions") if contradictions else after
+    truth = quality(result)
     sampler.stop()
     return {
         "paragraphs": result.stats["paragraphs"],
@@ -231,12 +235,11 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
         "after_embedding_seconds": round(sum(stages[s]["seconds"] for s in after), 2),
         "after_embedding_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in after), 2),
         "after_embedding_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in after),
-        "contradictions": {"flags": flags.height, **{k: v for k, v in result.stats.items() if "contradiction" in k
-                                                     or "dispute" in k}},
-        "with_contradictions_seconds": round(sum(stages[s]["seconds"] for s in (*after, "contradictions")), 2),
-        "with_contradictions_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in (*after, "contradictions")),
-                                                 2),
-        "with_contradictions_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in (*after, "contradictions")),
+        "contradictions": {"measured": contradictions, "flags": n_flags, **{k: v for k, v in result.stats.items()
+                                                          if "contradiction" in k or "dispute" in k}},
+        "with_contradictions_seconds": round(sum(stages[s]["seconds"] for s in with_flags), 2),
+        "with_contradictions_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in with_flags), 2),
+        "with_contradictions_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in with_flags),
         "peak_rss_process_mb": _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024),
         "load_average_start_end": [load_start, _load()],
     }
@@ -311,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", default=None,
                         help="keep each size's generated corpus in DIR/<size> and reuse it when already there")
     parser.add_argument("--generate-only", action="store_true", help="with --corpus: only generate the corpora")
+    parser.add_argument("--no-contradictions", action="store_true", help="leave out the contradiction stage")
     parser.add_argument("--detail", action="store_true", help="also the peak RSS of the steps inside each stage")
     parser.add_argument("--out", default=NAME, help="result name under benchmarks/results (default scale)")
     parser.add_argument("--worker", choices=("generate", "measure"), help=argparse.SUPPRESS)
@@ -320,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         folder = Path(args.folder)
-        row = worker_generate(args.n, folder) if args.worker == "generate" else worker_measure(folder, args.detail)
+        row = (worker_generate(args.n, folder) if args.worker == "generate"
+               else worker_measure(folder, args.detail, not args.no_contradictions))
         Path(args.worker_out).write_text(json.dumps(row))
         return 0
 
@@ -345,9 +350,11 @@ def main(argv: list[str] | None = None) -> int:
             out = folder / "out"
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
-            row = _spawn(["--worker", "measure", "--folder", str(folder), *(["--detail"] if args.detail else [])])
+            row = _spawn(["--worker", "measure", "--folder", str(folder), *(["--detail"] if args.detail else []),
+                          *(["--no-contradictions"] if args.no_contradictions else [])])
             row["corpus"] = gen
             figures["sizes"][str(n)] = row
+            write_result(args.out, figures)  # after each size: a long run interrupted keeps what it measured
             stage_text = ", ".join(
                 f"{k} {v['seconds']:.1f}s/{v['peak_rss_mb']:.0f}MB" for k, v in row["stages"].items()
             )
