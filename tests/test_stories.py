@@ -561,3 +561,27 @@ def test_knn_on_an_approximate_index_equals_the_exact_knn_on_planted_groups() ->
     assert np.allclose(approximate["weight"].to_numpy(), exact["weight"].to_numpy(), atol=1e-6)
     # at or below exact_max the flat search runs: the same frame, bit for bit
     assert knn_edges(docs, k=5, threshold=0.5, index=IndexParams(exact_max=320)).equals(exact)
+
+
+def test_join_orphans_scores_candidates_the_same_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cluster.stories.communities as communities
+
+    # 60 lone articles, each with edges to three 4-article stories: 180 candidates, scored 7 at a time
+    rng = np.random.default_rng(7)
+    centres = unit(rng.standard_normal((3, 16)))
+    story_docs = np.repeat(centres, 4, axis=0) + 0.05 * rng.standard_normal((12, 16))
+    lone = centres[rng.integers(0, 3, 60)] + 0.3 * rng.standard_normal((60, 16))
+    vectors = unit(np.vstack([story_docs, lone]))
+    labels = np.concatenate([np.repeat([0, 1, 2], 4), np.arange(3, 63)])
+    edges = pl.DataFrame(
+        {"doc_a": np.repeat([0, 4, 8], 60), "doc_b": np.tile(np.arange(12, 72), 3),
+         "weight": np.full(180, 0.5)},
+        schema={"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64},
+    )
+    words = ["alpha beta gamma", "delta epsilon zeta", "eta theta iota"]
+    lexical = lexical_vectors([words[i // 4] for i in range(12)] + [words[int(np.argmax(v @ centres.T))] for v in lone])
+    whole = join_orphans(labels, edges, vectors, lexical, lexical_weight=0.5, min_score=0.6)
+    monkeypatch.setattr(communities, "_JOIN_CHUNK", 7)
+    chunked = join_orphans(labels, edges, vectors, lexical, lexical_weight=0.5, min_score=0.6)
+    np.testing.assert_array_equal(chunked, whole)
+    assert len(np.unique(whole)) < len(np.unique(labels))  # some lone articles did join a story
