@@ -30,6 +30,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,7 +152,7 @@ def _trace(sampler: RssSampler, steps: list[dict[str, Any]]) -> None:
         setattr(module, name, functools.wraps(function)(wrapped))
 
 
-def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
+def worker_measure(folder: Path, detail: bool = False, contradictions: bool = True) -> dict[str, Any]:
     import polars as pl
 
     from cluster.exact import distinct_hashes
@@ -209,6 +210,17 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
     with clock.stage("write"):
         write_run(folder / "out", result.tables(), {"counts": result.stats, "timings_s": clock.timings})
     after = ("neighbours", "passages", "copies", "stories", "tables", "write")
+    n_flags = None
+    if contradictions:
+        with clock.stage("contradictions"):  # as `newsdedup run` (detail layer; no NLI model): after the tables
+            from cluster.contradictions.stage import find_contradictions
+
+            english = np.full(result.documents.height, "en", dtype=object)  # ingest detects it: not measured
+            flags = find_contradictions(result.paragraphs, result.documents["story_id"].to_numpy(), vectors, None,
+                                        settings.contradictions, english, result.stats)
+            n_flags = flags.height
+    with_flags = (*after, "contradictions") if contradictions else after
+    truth = quality(result)
     sampler.stop()
     return {
         "paragraphs": result.stats["paragraphs"],
@@ -216,14 +228,52 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
         "distinct_texts": int(vectors.shape[0]),
         "vectors_mb": _mb(vectors.nbytes),
         "stats": result.stats,
+        "quality": truth,
         "stages": stages,
         "steps": steps,
         "analyse_seconds": round(analyse_seconds, 2),
         "after_embedding_seconds": round(sum(stages[s]["seconds"] for s in after), 2),
         "after_embedding_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in after), 2),
         "after_embedding_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in after),
+        "contradictions": {"measured": contradictions, "flags": n_flags, **{k: v for k, v in result.stats.items()
+                                                          if "contradiction" in k or "dispute" in k}},
+        "with_contradictions_seconds": round(sum(stages[s]["seconds"] for s in with_flags), 2),
+        "with_contradictions_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in with_flags), 2),
+        "with_contradictions_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in with_flags),
         "peak_rss_process_mb": _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024),
         "load_average_start_end": [load_start, _load()],
+    }
+
+
+def quality(result: Any) -> dict[str, Any]:
+    """The run's tables against the generator's truth, which its ids and texts spell out.
+
+    - passages: ARI of ``passage_id`` against the original paragraph each non-boilerplate paragraph copies
+      ("Story s paragraph p ..."; an article's own paragraph is a truth group of its own);
+    - stories: ARI of the documents' ``story_id`` against the generated story ("s<story>-c<copy>");
+    - copies: pairs found, the share of them inside one generated story (precision), and the share of the
+      generated (original, copy) pairs found (recall).
+    """
+    import polars as pl
+    from sklearn.metrics import adjusted_rand_score
+
+    paras = result.paragraphs.filter(~pl.col("is_boilerplate") & pl.col("passage_id").is_not_null()).select(
+        "passage_id",
+        pl.coalesce(pl.col("text").str.extract(r"^(Story \d+ paragraph \d+) ", 1), pl.col("text")).alias("truth"),
+    )
+    docs = result.documents.select("id", "story_id", pl.col("id").str.extract(r"^s(\d+)-", 1).alias("truth"))
+    story = dict(zip(docs["id"].to_list(), docs["truth"].to_list(), strict=True))
+    copies = result.copies.select("id_a", "id_b")
+    same = [story[a] == story[b] for a, b in copies.iter_rows()]
+    originals = docs.filter(pl.col("id").str.ends_with("-c0")).height
+    found = {(a, b) for a, b in copies.iter_rows() if a.endswith("-c0") or b.endswith("-c0")}
+    planted = docs.height - originals  # each copy of a story copies its original
+    return {
+        "passage_ari": round(float(adjusted_rand_score(paras["truth"], paras["passage_id"])), 5),
+        "story_ari": round(float(adjusted_rand_score(docs["truth"], docs["story_id"])), 5),
+        "copy_pairs": copies.height,
+        "copy_precision_same_story": round(sum(same) / max(1, len(same)), 5),
+        "copy_recall_original_copy": round(sum(story[a] == story[b] for a, b in found) / max(1, planted), 5),
     }
 
 
@@ -232,6 +282,17 @@ def worker_measure(folder: Path, detail: bool = False) -> dict[str, Any]:
 
 def _spawn(args: list[str]) -> dict[str, Any]:
     return run_worker(__file__, args, ROOT)
+
+
+def _corpus(n: int, folder: Path) -> dict[str, Any]:
+    """The generator's description of the corpus in ``folder``, generated there unless it already is."""
+    described = folder / "corpus.json"
+    if described.is_file():
+        return dict(json.loads(described.read_text()))
+    folder.mkdir(parents=True, exist_ok=True)
+    gen = _spawn(["--worker", "generate", "--n", str(n), "--folder", str(folder)])
+    described.write_text(json.dumps(gen))  # written last: a half-generated corpus is generated again
+    return gen
 
 
 def _exponent(rows: dict[str, Any], a: str, b: str, key: str) -> float | None:
@@ -250,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES), help="comma-separated paragraph counts")
     parser.add_argument("--keep", default=None, help="keep each size's corpus and output under this folder")
+    parser.add_argument("--corpus", default=None,
+                        help="keep each size's generated corpus in DIR/<size> and reuse it when already there")
+    parser.add_argument("--generate-only", action="store_true", help="with --corpus: only generate the corpora")
+    parser.add_argument("--no-contradictions", action="store_true", help="leave out the contradiction stage")
     parser.add_argument("--detail", action="store_true", help="also the peak RSS of the steps inside each stage")
     parser.add_argument("--out", default=NAME, help="result name under benchmarks/results (default scale)")
     parser.add_argument("--worker", choices=("generate", "measure"), help=argparse.SUPPRESS)
@@ -259,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         folder = Path(args.folder)
-        row = worker_generate(args.n, folder) if args.worker == "generate" else worker_measure(folder, args.detail)
+        row = (worker_generate(args.n, folder) if args.worker == "generate"
+               else worker_measure(folder, args.detail, not args.no_contradictions))
         Path(args.worker_out).write_text(json.dumps(row))
         return 0
 
@@ -277,23 +343,36 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix=f"scale-{n}-", dir=args.keep) as tmp:
-            folder = Path(tmp)
-            (folder / "out").mkdir()
-            gen = _spawn(["--worker", "generate", "--n", str(n), "--folder", str(folder)])
-            row = _spawn(["--worker", "measure", "--folder", str(folder), *(["--detail"] if args.detail else [])])
+            folder = Path(args.corpus) / str(n) if args.corpus else Path(tmp)
+            gen = _corpus(n, folder)
+            if args.generate_only:
+                continue
+            out = folder / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            row = _spawn(["--worker", "measure", "--folder", str(folder), *(["--detail"] if args.detail else []),
+                          *(["--no-contradictions"] if args.no_contradictions else [])])
             row["corpus"] = gen
             figures["sizes"][str(n)] = row
+            write_result(args.out, figures)  # after each size: a long run interrupted keeps what it measured
             stage_text = ", ".join(
                 f"{k} {v['seconds']:.1f}s/{v['peak_rss_mb']:.0f}MB" for k, v in row["stages"].items()
             )
             print(f"{row['paragraphs']:>8d} paragraphs ({row['distinct_texts']} texts): after embedding "
                   f"{row['after_embedding_seconds']:.1f}s (CPU {row['after_embedding_cpu_seconds']:.0f}s), "
                   f"peak RSS {row['after_embedding_peak_rss_mb']:.0f} MB "
-                  f"(process {row['peak_rss_process_mb']:.0f} MB) [{stage_text}] load {row['load_average_start_end']}",
+                  f"(process {row['peak_rss_process_mb']:.0f} MB) [{stage_text}] load {row['load_average_start_end']}"
+                  f"\n    quality {row['quality']}"
+                  f"\n    with contradictions {row['with_contradictions_seconds']:.1f}s "
+                  f"(CPU {row['with_contradictions_cpu_seconds']:.0f}s), "
+                  f"peak {row['with_contradictions_peak_rss_mb']:.0f} MB "
+                  f"{row['contradictions']}",
                   flush=True)
             for step in row["steps"]:
                 print(f"    {step['step']:<18s} {step['seconds']:>7.2f}s  RSS before {step['rss_before_mb']:>7.0f} MB, "
                       f"peak {step['peak_rss_mb']:>7.0f} MB")
+    if args.generate_only:
+        return 0
     rows = figures["sizes"]
     keys = sorted(rows, key=int)
     figures["growth_exponents"] = {

@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import faiss
 import numpy as np
@@ -33,8 +34,12 @@ SEARCH_MARGIN = 1e-4
 class IndexParams:
     k: int = 32
     exact_max: int = 20_000  # flat index up to this many vectors, IVF above
-    nlist: int | None = None  # IVF lists; None: about 4·sqrt(n)
-    nprobe: int = 16  # recall 0.9999 of exact pairs on 20k real paragraphs (benchmarks/bench_index.py)
+    nlist: int | None = None  # IVF lists; None: :func:`ivf_lists` (about ``list_size`` vectors a list)
+    list_size: int = 512  # vectors per IVF list the rule aims at, so a query scans nprobe·list_size at any n
+    nprobe: int = 8  # recall 0.9997 from the search floor on synthetic vectors (benchmarks/README.md)
+    train_per_list: int = 40  # k-means sample: this many vectors a list (FAISS asks for >= 39) ...
+    train_max: int = 131_072  # ... and never more than this many, so training stays bounded
+    quantised: bool = True  # IVF lists hold 8-bit codes (a quarter of the memory); candidates scored exactly
     max_k: int = 1024  # ceiling for rows whose k nearest all pass the threshold
     batch: int = 4096
     seed: int = 0
@@ -46,29 +51,83 @@ class IndexParams:
             raise ValueError(f"max_k ({self.max_k}) must be >= k ({self.k})")
         if self.nprobe < 1 or self.batch < 1:
             raise ValueError("nprobe and batch must be >= 1")
+        if self.list_size < 1 or self.train_per_list < 1 or self.train_max < 1:
+            raise ValueError("list_size, train_per_list and train_max must be >= 1")
+
+
+def ivf_lists(n: int, params: IndexParams = IndexParams()) -> int:
+    """IVF lists for ``n`` vectors: ``params.nlist`` if set, else ``n / list_size`` (at least 16), so the
+    vectors a query scans (nprobe lists) stay the same at any corpus size."""
+    return params.nlist or max(16, round(n / params.list_size))
+
+
+def training_size(n: int, nlist: int, params: IndexParams = IndexParams()) -> int:
+    """Vectors the IVF centroids are trained on: ``train_per_list`` a list, at most ``train_max`` (and
+    ``n``), but never fewer than the lists."""
+    return min(n, max(nlist, min(params.train_per_list * nlist, params.train_max)))
 
 
 def build_index(vectors: np.ndarray, params: IndexParams = IndexParams()) -> faiss.Index:
-    """A flat or IVF inner-product index holding ``vectors`` with ids 0..n-1."""
+    """A flat or IVF inner-product index holding ``vectors`` with ids 0..n-1.
+
+    IVF: :func:`ivf_lists` lists, centroids trained (k-means) on :func:`training_size` vectors drawn at
+    random; each vector is assigned to its list by one flat search of the centroids, a chunk at a time.
+    ``params.quantised``: the lists keep each vector as 8-bit codes on one scale spanning every component of
+    ``vectors`` (so :func:`candidate_margin` bounds the error of an inner product), not as float32.
+    """
     mapped, vectors = vectors, _check(vectors)
     n, dim = vectors.shape
     if n <= params.exact_max:
         index = faiss.IndexFlatIP(dim)
         index.add(vectors)
         return index
-    nlist = params.nlist or max(16, int(4 * math.sqrt(n)))
+    nlist = min(ivf_lists(n, params), n)
     quantizer = faiss.IndexFlatIP(dim)
-    ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf: Any
+    if params.quantised:
+        ivf = faiss.IndexIVFScalarQuantizer(
+            quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit_uniform, faiss.METRIC_INNER_PRODUCT
+        )
+        ivf.by_residual = False
+    else:
+        ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     ivf.cp.seed = params.seed
     rng = np.random.default_rng(params.seed)
-    sample = vectors[rng.choice(n, size=40 * nlist, replace=False)] if n > 40 * nlist else vectors
+    size = training_size(n, nlist, params)
+    sample = vectors[np.sort(rng.choice(n, size=size, replace=False))] if size < n else vectors
     ivf.train(sample)
+    del sample
+    if params.quantised:  # the scale spans all vectors, not only the sample: no component is clipped
+        low, high = _range(vectors, mapped)
+        ivf.sq.trained = faiss.Float32Vector()
+        faiss.copy_array_to_vector(np.array([low, high - low], dtype=np.float32), ivf.sq.trained)
     for start in range(0, n, _ADD_CHUNK):  # ids stay 0..n-1 in order: the lists are those of one add
         ivf.add(vectors[start : start + _ADD_CHUNK])
         release_pages(mapped)  # memory-mapped vectors: the index's copy is all that stays resident
     ivf.nprobe = min(params.nprobe, nlist)
-    log.info("IVF index: %d vectors, nlist=%d, nprobe=%d", n, nlist, ivf.nprobe)
+    log.info("IVF index: %d vectors, nlist=%d, nprobe=%d, trained on %d", n, nlist, ivf.nprobe, size)
     return ivf
+
+
+def _range(vectors: np.ndarray, mapped: np.ndarray) -> tuple[float, float]:
+    low, high = np.inf, -np.inf
+    for start in range(0, vectors.shape[0], _ADD_CHUNK):
+        chunk = vectors[start : start + _ADD_CHUNK]
+        low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+    release_pages(mapped)
+    return low, high
+
+
+def candidate_margin(index: faiss.Index) -> float:
+    """How far below a threshold candidates are taken so that none at or above it is lost: FAISS's last-bit
+    noise (:data:`SEARCH_MARGIN`), plus, for 8-bit lists, the most an inner product of a unit query with a
+    decoded vector can be off: each component by at most half a step (span / 255 / 2), so by Cauchy-Schwarz
+    at most sqrt(dim) times that."""
+    sq = getattr(index, "sq", None)
+    if sq is None or sq.qtype != faiss.ScalarQuantizer.QT_8bit_uniform:
+        return SEARCH_MARGIN
+    span = float(faiss.vector_to_array(sq.trained)[1])
+    return SEARCH_MARGIN + math.sqrt(index.d) * 0.5 * span / 255
 
 
 def _check(vectors: np.ndarray) -> np.ndarray:
@@ -95,14 +154,18 @@ def neighbour_pairs(
         raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
     mapped, vectors = vectors, _check(vectors)
     n = vectors.shape[0]
-    floor, threshold = threshold, threshold - SEARCH_MARGIN
+    floor, threshold = threshold, threshold - candidate_margin(index)
     todo = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     lefts, rights, scores = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
+    search = _Search(index)
     for start in range(0, len(todo), params.batch):
         query = todo[start : start + params.batch]
         k = min(params.k, n)
+        rows_q = np.arange(len(query))
+        batch_vectors = vectors[query]
+        coarse = search.assign(batch_vectors)
         while len(query):
-            sims, ids = index.search(vectors[query], k)
+            sims, ids = search(batch_vectors[rows_q], k, coarse, rows_q)
             saturated = (sims[:, -1] >= threshold) & (ids[:, -1] >= 0)
             done = ~saturated if k < min(params.max_k, n) else np.ones(len(query), dtype=bool)
             keep = (sims >= threshold) & (ids >= 0) & (ids != query[:, None]) & done[:, None]
@@ -110,7 +173,7 @@ def neighbour_pairs(
             lefts.append(query[q])
             rights.append(ids[q, j])
             scores.append(sims[q, j])
-            query, k = query[~done], min(k * 4, params.max_k, n)
+            query, rows_q, k = query[~done], rows_q[~done], min(k * 4, params.max_k, n)
         if (start // params.batch) % _RELEASE_EVERY == _RELEASE_EVERY - 1:
             release_pages(mapped)  # memory-mapped vectors: only the rows being searched stay resident
         if progress:
@@ -123,6 +186,30 @@ def neighbour_pairs(
     score = np.minimum(exact_scores(vectors, left, right), 1.0)
     keep = score >= floor
     return left[keep], right[keep], score[keep]
+
+
+class _Search:
+    """``index.search``; for an IVF index the rows' lists are found once (:meth:`assign`) and reused when a
+    row is asked again with a larger k."""
+
+    def __init__(self, index: faiss.Index) -> None:
+        self.index: Any = index
+        self.ivf = isinstance(index, faiss.IndexIVF)
+
+    def assign(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        if not self.ivf:
+            return None
+        dist, lists = self.index.quantizer.search(x, self.index.nprobe)
+        return lists, dist
+
+    def __call__(
+        self, x: np.ndarray, k: int, coarse: tuple[np.ndarray, np.ndarray] | None, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if coarse is None:
+            sims, ids = self.index.search(x, k)
+        else:
+            sims, ids = self.index.search_preassigned(x, k, coarse[0][rows], coarse[1][rows])
+        return sims, ids
 
 
 def exact_scores(vectors: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 65_536) -> np.ndarray:

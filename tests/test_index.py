@@ -1,7 +1,16 @@
+import faiss
 import numpy as np
 import pytest
 
-from cluster.index import IndexParams, build_index, neighbour_pairs
+from cluster.index import (
+    SEARCH_MARGIN,
+    IndexParams,
+    build_index,
+    candidate_margin,
+    ivf_lists,
+    neighbour_pairs,
+    training_size,
+)
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -49,7 +58,7 @@ def test_ivf_index_keeps_nearly_all_exact_pairs() -> None:
     vectors = clustered(200, 6, 0.25, seed=1)
     params = IndexParams(exact_max=0, nprobe=16)
     index = build_index(vectors, params)
-    assert index.__class__.__name__ == "IndexIVFFlat"
+    assert isinstance(index, faiss.IndexIVF)
     left, right, _ = neighbour_pairs(index, vectors, 0.8, params)
     exact = brute(vectors, 0.8)
     assert len(exact) > 500
@@ -63,3 +72,62 @@ def test_bad_arguments_are_rejected() -> None:
         neighbour_pairs(build_index(unit(np.eye(3))), unit(np.eye(3)), 1.5)
     with pytest.raises(ValueError, match="non-empty 2-d"):
         build_index(np.zeros((0, 4), dtype=np.float32))
+
+
+def test_lists_grow_with_the_corpus_so_a_query_scans_the_same_number_of_vectors() -> None:
+    params = IndexParams(list_size=512)
+    assert ivf_lists(100_000, params) == 195
+    assert ivf_lists(1_000_000, params) == 1953
+    assert ivf_lists(1_000, params) == 16  # never fewer than 16 lists
+    assert ivf_lists(1_000_000, IndexParams(nlist=100)) == 100  # an explicit nlist wins
+    # vectors scanned per query: nprobe lists of about list_size, the same at 100k and 1M (within 1%)
+    scanned = [params.nprobe * n / ivf_lists(n, params) for n in (100_000, 1_000_000)]
+    assert scanned[0] == pytest.approx(scanned[1], rel=0.01)
+
+
+def test_training_sample_is_bounded() -> None:
+    params = IndexParams(train_per_list=40, train_max=131_072)
+    assert training_size(50_000, 100, params) == 4_000  # 40 a list
+    assert training_size(1_000_000, 1953, params) == 78_120
+    assert training_size(10_000_000, 19_531, params) == 131_072  # capped
+    assert training_size(10_000_000, 200_000, params) == 200_000  # but at least one a list
+    assert training_size(3_000, 100, params) == 3_000  # never more than there are
+
+
+def test_ivf_with_few_probes_finds_the_planted_pairs_a_flat_index_finds() -> None:
+    # 400 groups of 3 planted copies (cosine ~0.9) among far-apart groups: 1,200 pairs, 80 lists of ~15
+    vectors = clustered(400, 3, 0.15, seed=2)
+    params = IndexParams(exact_max=0, list_size=15, nprobe=4)
+    index = build_index(vectors, params)
+    assert index.nlist == 80 and index.nprobe == 4
+    flat = neighbour_pairs(build_index(vectors), vectors, 0.8)
+    ivf = neighbour_pairs(index, vectors, 0.8, params)
+    assert len(flat[0]) == 400 * 3
+    assert ivf[0].tolist() == flat[0].tolist() and ivf[1].tolist() == flat[1].tolist()
+    assert ivf[2].tolist() == flat[2].tolist()  # scores are exact cosines: bitwise the same
+
+
+def test_eight_bit_lists_find_the_same_pairs_with_the_same_exact_scores_as_float_lists() -> None:
+    vectors = clustered(200, 6, 0.25, seed=4)
+    float_params = IndexParams(exact_max=0, list_size=20, nprobe=6, quantised=False)
+    sq_params = IndexParams(exact_max=0, list_size=20, nprobe=6, quantised=True)
+    float_index, sq_index = build_index(vectors, float_params), build_index(vectors, sq_params)
+    assert sq_index.__class__.__name__ == "IndexIVFScalarQuantizer"
+    assert candidate_margin(float_index) == SEARCH_MARGIN
+    found = neighbour_pairs(float_index, vectors, 0.8, float_params)
+    assert len(found[0]) > 500
+    again = neighbour_pairs(faiss.deserialize_index(faiss.serialize_index(sq_index)), vectors, 0.8, sq_params)
+    for a, b in zip(found, again, strict=True):
+        assert a.tolist() == b.tolist()
+
+
+def test_candidate_margin_bounds_the_error_of_eight_bit_scores() -> None:
+    vectors = clustered(100, 5, 0.3, seed=5)
+    index = build_index(vectors, IndexParams(exact_max=0, list_size=25, nprobe=20, quantised=True))
+    low, high = float(vectors.min()), float(vectors.max())
+    margin = candidate_margin(index)
+    assert margin == pytest.approx(SEARCH_MARGIN + np.sqrt(32) * 0.5 * (high - low) / 255, rel=1e-6)
+    sims, ids = index.search(vectors, 20)  # all lists probed: approximate scores of every row's 20 nearest
+    exact = np.einsum("ij,ikj->ik", vectors, vectors[ids])
+    error = np.abs(sims - exact).max()
+    assert 0 < error <= margin

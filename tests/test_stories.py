@@ -541,3 +541,47 @@ def test_cut_stories_equals_build_stories() -> None:
         p = StoryParams(resolution=r)
         want = build_stories(vectors, paras, 8, p)
         np.testing.assert_array_equal(cut_stories(merges, edges, doc_vectors, lexical, p), want)
+
+
+def test_knn_on_an_approximate_index_equals_the_exact_knn_on_planted_groups() -> None:
+    from cluster.index import IndexParams
+    from cluster.stories import knn_edges
+
+    # 40 stories of 8 articles, each story's articles close together and far from other stories
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((40, 48))
+    docs = np.repeat(centres, 8, axis=0) + 0.1 * rng.standard_normal((320, 48))
+    docs = (docs / np.linalg.norm(docs, axis=1, keepdims=True)).astype(np.float32)
+    exact = knn_edges(docs, k=5, threshold=0.5)
+    ivf = IndexParams(exact_max=100, list_size=16, nprobe=3, quantised=False)
+    approximate = knn_edges(docs, k=5, threshold=0.5, index=ivf)
+    assert exact.height > 320 * 5 // 2  # each article's 5 nearest are in its own story
+    assert (exact["doc_a"] // 8 == exact["doc_b"] // 8).all()
+    assert approximate.select("doc_a", "doc_b").equals(exact.select("doc_a", "doc_b"))
+    assert np.allclose(approximate["weight"].to_numpy(), exact["weight"].to_numpy(), atol=1e-6)
+    # at or below exact_max the flat search runs: the same frame, bit for bit
+    assert knn_edges(docs, k=5, threshold=0.5, index=IndexParams(exact_max=320)).equals(exact)
+
+
+def test_join_orphans_scores_candidates_the_same_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cluster.stories.communities as communities
+
+    # 60 lone articles, each with edges to three 4-article stories: 180 candidates, scored 7 at a time
+    rng = np.random.default_rng(7)
+    centres = unit(rng.standard_normal((3, 16)))
+    story_docs = np.repeat(centres, 4, axis=0) + 0.05 * rng.standard_normal((12, 16))
+    lone = centres[rng.integers(0, 3, 60)] + 0.3 * rng.standard_normal((60, 16))
+    vectors = unit(np.vstack([story_docs, lone]))
+    labels = np.concatenate([np.repeat([0, 1, 2], 4), np.arange(3, 63)])
+    edges = pl.DataFrame(
+        {"doc_a": np.repeat([0, 4, 8], 60), "doc_b": np.tile(np.arange(12, 72), 3),
+         "weight": np.full(180, 0.5)},
+        schema={"doc_a": pl.Int64, "doc_b": pl.Int64, "weight": pl.Float64},
+    )
+    words = ["alpha beta gamma", "delta epsilon zeta", "eta theta iota"]
+    lexical = lexical_vectors([words[i // 4] for i in range(12)] + [words[int(np.argmax(v @ centres.T))] for v in lone])
+    whole = join_orphans(labels, edges, vectors, lexical, lexical_weight=0.5, min_score=0.6)
+    monkeypatch.setattr(communities, "_JOIN_CHUNK", 7)
+    chunked = join_orphans(labels, edges, vectors, lexical, lexical_weight=0.5, min_score=0.6)
+    np.testing.assert_array_equal(chunked, whole)
+    assert len(np.unique(whole)) < len(np.unique(labels))  # some lone articles did join a story

@@ -145,6 +145,9 @@ def average_linkage(n_docs: int, edges: pl.DataFrame, *, resolution: float) -> n
 
 
 
+_JOIN_CHUNK = 4096  # candidate (article, story) pairs scored at once in join_orphans
+
+
 def join_orphans(
     labels: np.ndarray,
     edges: pl.DataFrame,
@@ -181,12 +184,28 @@ def join_orphans(
     members = sparse.csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(sizes.size, n))
     mean_vec = members @ doc_vectors.astype(np.float64)
     mean_vec /= np.maximum(np.linalg.norm(mean_vec, axis=1, keepdims=True), 1e-12)
-    score = np.einsum("ij,ij->i", doc_vectors[doc].astype(np.float64), mean_vec[story])
+    score = np.concatenate(  # chunked: each candidate gathers two rows
+        [np.zeros(0)]
+        + [
+            np.einsum("ij,ij->i", doc_vectors[doc[lo : lo + _JOIN_CHUNK]].astype(np.float64),
+                      mean_vec[story[lo : lo + _JOIN_CHUNK]])
+            for lo in range(0, doc.size, _JOIN_CHUNK)
+        ]
+    )
     if lexical is not None:
-        mean_lex = sparse.csr_matrix(members @ lexical)
+        # mean TF-IDF rows of the candidate stories only (of every story they would hold ~ the whole matrix)
+        wanted, row = np.unique(story, return_inverse=True)
+        mean_lex = sparse.csr_matrix(members[wanted] @ lexical)
         norms = np.sqrt(np.asarray(mean_lex.multiply(mean_lex).sum(axis=1)).ravel())
         mean_lex = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ mean_lex)
-        lex = np.asarray(lexical[doc].multiply(mean_lex[story]).sum(axis=1)).ravel()
+        lex = np.concatenate(  # a chunk of candidates at a time: each gathers a story's (long) mean row
+            [np.zeros(0)]
+            + [
+                np.asarray(lexical[doc[lo : lo + _JOIN_CHUNK]].multiply(mean_lex[row[lo : lo + _JOIN_CHUNK]])
+                           .sum(axis=1)).ravel()
+                for lo in range(0, doc.size, _JOIN_CHUNK)
+            ]
+        )
         score = (1.0 - lexical_weight) * score + lexical_weight * lex
     out = labels.copy()
     best = pl.DataFrame({"doc": doc, "story": story, "score": score}).sort(

@@ -4,6 +4,7 @@ edges weighing lead-vector cosine against corpus TF-IDF evidence (default method
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import faiss
 import numpy as np
@@ -11,6 +12,7 @@ import polars as pl
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from cluster.index import IndexParams, build_index, exact_scores
 from cluster.stories.params import (
     _REQUIRED_COLUMNS,
     EDGE_SCHEMA,
@@ -25,8 +27,20 @@ from cluster.stories.vectors import article_texts, article_vectors, lexical_scor
 logger = logging.getLogger(__name__)
 
 
-def knn_edges(doc_vectors: np.ndarray, *, k: int, threshold: float) -> pl.DataFrame:
-    """Article pairs among each article's ``k`` nearest neighbours with cosine >= threshold."""
+# Above ``exact_max`` articles the k nearest come from an IVF index (recall and story ARI against the exact
+# search: benchmarks/README.md, "Scale and memory"); up to it from an exact one, as before.
+KNN_INDEX = IndexParams(exact_max=20_000, list_size=256, nprobe=16, quantised=False)  # float lists: exact order
+
+
+def knn_edges(
+    doc_vectors: np.ndarray, *, k: int, threshold: float, index: IndexParams = KNN_INDEX
+) -> pl.DataFrame:
+    """Article pairs among each article's ``k`` nearest neighbours with cosine >= threshold.
+
+    Exact (flat) search up to ``index.exact_max`` live articles; above it an IVF index, each candidate's
+    cosine recomputed on its own (:func:`cluster.index.exact_scores`), so a pair's weight never depends on
+    FAISS's batching or threads.
+    """
     _check_k_threshold(k, threshold)
     if not isinstance(doc_vectors, np.ndarray) or doc_vectors.ndim != 2:
         raise ValueError(
@@ -37,10 +51,13 @@ def knn_edges(doc_vectors: np.ndarray, *, k: int, threshold: float) -> pl.DataFr
     if live.size < 2:
         return pl.DataFrame(schema=EDGE_SCHEMA)
     x = np.ascontiguousarray(doc_vectors[live], dtype=np.float32)
-    index = faiss.IndexFlatIP(d)
-    index.add(x)
     kk = min(k + 1, live.size)
-    sims, nbrs = index.search(x, kk)
+    if live.size <= index.exact_max:
+        flat = faiss.IndexFlatIP(d)
+        flat.add(x)
+        sims, nbrs = flat.search(x, kk)
+    else:
+        sims, nbrs = approximate_knn(x, kk, index)
     src = np.repeat(live, kk)
     valid = nbrs.ravel() >= 0
     dst = np.full(src.shape, -1, dtype=np.int64)
@@ -57,6 +74,21 @@ def knn_edges(doc_vectors: np.ndarray, *, k: int, threshold: float) -> pl.DataFr
         .agg(pl.col("weight").max())
         .sort("doc_a", "doc_b")
     )
+
+
+def approximate_knn(x: np.ndarray, k: int, params: IndexParams) -> tuple[np.ndarray, np.ndarray]:
+    """(cosines, ids) of each row's ``k`` nearest rows of ``x`` by an IVF index (:func:`build_index`), the
+    cosines exact; ids -1 (cosine -inf) where the probed lists held fewer than ``k``."""
+    ivf = build_index(x, replace(params, exact_max=0))
+    nbrs = np.empty((x.shape[0], k), dtype=np.int64)
+    for lo in range(0, x.shape[0], params.batch):
+        _, nbrs[lo : lo + params.batch] = ivf.search(x[lo : lo + params.batch], k)
+    del ivf
+    rows = np.repeat(np.arange(x.shape[0]), k)
+    found = nbrs.ravel() >= 0
+    sims = np.full(rows.size, -np.inf, dtype=np.float32)
+    sims[found] = exact_scores(x, rows[found], nbrs.ravel()[found])
+    return sims.reshape(nbrs.shape), nbrs
 
 
 def passage_edges(
