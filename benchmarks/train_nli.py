@@ -402,17 +402,31 @@ def build_dataset(data: Path, args: argparse.Namespace) -> list[Pair]:
     return pairs
 
 
-def batches(encoded: list[tuple[list[int], list[int], int]], size: int, rng: random.Random) -> Iterator[list[int]]:
-    """Length-bucketed batches: shuffle, sort within chunks of 50 batches, shuffle batches."""
+def batches(
+    encoded: list[tuple[list[int], list[int], int]], size: int, rng: random.Random, chunk_batches: int = 50
+) -> Iterator[list[int]]:
+    """Length-bucketed batches: shuffle, sort within chunks of ``chunk_batches`` batches, shuffle batches."""
     idx = list(range(len(encoded)))
     rng.shuffle(idx)
-    chunk = size * 50
+    chunk = size * chunk_batches
     out: list[list[int]] = []
     for lo in range(0, len(idx), chunk):
         part = sorted(idx[lo : lo + chunk], key=lambda i: len(encoded[i][0]))
         out += [part[k : k + size] for k in range(0, len(part), size)]
     rng.shuffle(out)
     yield from out
+
+
+def adamw_with_warmup(params: list, lr: float, total: int) -> tuple:
+    """AdamW (weight decay 0.01) with a linear warm-up over 6 % of ``total`` steps, then a linear decay to 0."""
+    import torch
+
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    warmup = max(1, int(0.06 * total))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
+    )
+    return optimizer, scheduler
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,11 +458,7 @@ def train(pairs: list[Pair], args: argparse.Namespace, ckpt: Path) -> dict:
     plan = [b for _ in range(args.epochs) for b in batches(encoded, args.batch_size, rng)]
     total = len(plan)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    warmup = max(1, int(0.06 * total))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
-    )
+    optimizer, scheduler = adamw_with_warmup(params, args.lr, total)
     model.train()
     start = time.time()
     running = 0.0

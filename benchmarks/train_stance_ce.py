@@ -38,8 +38,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
+from benchmarks.train_nli import adamw_with_warmup, batches, tensors  # noqa: E402
 from benchmarks.train_nli import export_onnx as export_classifier  # noqa: E402
-from benchmarks.train_nli import tensors  # noqa: E402
 from benchmarks.train_stance import best_threshold  # noqa: E402
 from benchmarks.train_stance import figures as stance_figures  # noqa: E402
 from cluster.contradictions.lexicon import alternation  # noqa: E402
@@ -170,29 +170,17 @@ def train(fit_rows: list[dict], held_rows: list[dict], args: argparse.Namespace,
     weight = torch.tensor([1.0, (len(fit_enc) - positives) / positives], dtype=torch.float32)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
     rng = random.Random(args.seed)
-    per_epoch = []
-    for _ in range(args.epochs):
-        idx = list(range(len(fit_enc)))
-        rng.shuffle(idx)
-        span = args.batch_size * 20  # length-bucketed: sort within chunks of 20 batches
-        chunks = [sorted(idx[lo : lo + span], key=lambda i: len(fit_enc[i][0])) for lo in range(0, len(idx), span)]
-        batches = [c[k : k + args.batch_size] for c in chunks for k in range(0, len(c), args.batch_size)]
-        rng.shuffle(batches)
-        per_epoch.append(batches)
+    per_epoch = [list(batches(fit_enc, args.batch_size, rng, chunk_batches=20)) for _ in range(args.epochs)]
     total = sum(len(b) for b in per_epoch)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    warmup = max(1, int(0.06 * total))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
-    )
+    optimizer, scheduler = adamw_with_warmup(params, args.lr, total)
     model.train()
     start = time.time()
     step = 0
     running = 0.0
     epochs = []
-    for epoch, batches in enumerate(per_epoch, 1):
-        for batch in batches:
+    for epoch, plan in enumerate(per_epoch, 1):
+        for batch in plan:
             ids, mask, types = tensors(fit_enc, batch)
             labels = torch.tensor([fit_enc[i][2] for i in batch])
             logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
