@@ -220,7 +220,9 @@ def worker_measure(folder: Path, detail: bool = False, contradictions: bool = Tr
                                         settings.contradictions, english, result.stats)
             n_flags = flags.height
     with_flags = (*after, "contradictions") if contradictions else after
+    sampler.mark()  # the benchmark's own scoring against the truth: not a stage of the run
     truth = quality(result)
+    scoring_peak = sampler.peak
     sampler.stop()
     return {
         "paragraphs": result.stats["paragraphs"],
@@ -241,6 +243,7 @@ def worker_measure(folder: Path, detail: bool = False, contradictions: bool = Tr
         "with_contradictions_cpu_seconds": round(sum(stages[s]["cpu_seconds"] for s in with_flags), 2),
         "with_contradictions_peak_rss_mb": max(stages[s]["peak_rss_mb"] for s in with_flags),
         "peak_rss_process_mb": _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024),
+        "scoring_peak_rss_mb": _mb(scoring_peak),  # quality() against the truth, after the run: not the run's
         "load_average_start_end": [load_start, _load()],
     }
 
