@@ -8,6 +8,11 @@ Backends (``--backend``): ``onnx``, the default on a CPU, runs an int8 graph wit
 (``cluster.embed_onnx``); ``torch`` runs the model in fp32 on the CPU, or in fp16 on CUDA when there is a GPU
 (the default there). An encoder's ``name`` carries its backend (``all-MiniLM-L6-v2+onnx-int8``), so the
 embedding cache and an index never mix vectors of two backends; fp32 torch on the CPU keeps the bare name.
+
+Neither backend cuts a text short. A text over the model's max tokens (256) is split into consecutive token
+windows by one function, ``cluster.token_windows.token_windows``, whichever backend runs it, and its vector
+is the mean over the tokens of all its windows, L2-normalised. Under torch only those long texts take this
+path: the others go through ``model.encode`` exactly as before.
 """
 
 from __future__ import annotations

@@ -41,12 +41,21 @@ def token_counts(tokenizer: Tokenizer, texts: Sequence[str]) -> np.ndarray:
 
 
 def window_batches(windows: list[Window], batch_size: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(token count of each window, batches of window positions), longest windows first."""
+    """(token count of each window, batches of window positions), longest windows first; a batch holds at most
+    ``batch_size`` windows, each more than half as long as its first, so padding at most doubles its work (the
+    short last window of a long text is not padded to a full one)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     lengths = np.array([len(ids) for _, ids in windows], dtype=np.int64)
     order = np.argsort(-lengths, kind="stable")
-    return lengths, [order[lo : lo + batch_size] for lo in range(0, len(order), batch_size)]
+    batches: list[np.ndarray] = []
+    lo = 0
+    while lo < len(order):
+        hi = min(lo + batch_size, len(order))
+        hi = lo + int(np.sum(2 * lengths[order[lo:hi]] > lengths[order[lo]]))  # sorted: the long ones lead
+        batches.append(order[lo:hi])
+        lo = hi
+    return lengths, batches
 
 
 def padded(windows: list[Window], rows: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
