@@ -81,9 +81,8 @@ def main() -> int:
         "threads": args.threads,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-    for key, value in figures.items():
-        print(f"{key}: {value}")
-    print(f"wrote {write_result('long_texts', figures)}")
+    path = write_result("long_texts", figures)
+    print("\n".join(f"{key}: {value}" for key, value in figures.items()), f"wrote {path}", sep="\n")
     return 0
 
 
