@@ -168,7 +168,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.device = "cpu"
         self.backend = "onnx-int8"
-        self.dim = 0
+        self.dim = 0  # until the probe below: mean_over_windows then sizes its sums from the graph
         self.dim = int(self.encode(["dimension probe"]).shape[1])
 
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
