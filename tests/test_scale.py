@@ -13,10 +13,11 @@ from polars.testing import assert_frame_equal
 
 from benchmarks.bench_speed import synthetic_corpus
 from cluster import passages as passages_mod
+from cluster.cache import EmbeddingCache
 from cluster.exact import distinct_texts
 from cluster.index import IndexParams
 from cluster.pipeline import Settings, embed, prepare, run
-from cluster.store import EmbeddingCache, release_pages, vector_file, vectors_path
+from cluster.store import release_pages, vector_file, vectors_path
 from cluster.stories import vectors as story_vectors
 
 
@@ -79,11 +80,11 @@ def test_a_cached_rerun_into_a_memory_map_gives_the_same_vectors(synthetic, tmp_
     documents, encoder = synthetic
     paragraphs = prepare(documents)
     fresh, _ = embed(paragraphs, encoder)
-    cache = EmbeddingCache(tmp_path / "cache.npz", encoder.dim)
+    cache = EmbeddingCache(tmp_path / "cache", "synthetic", encoder.dim)
     first, computed = embed(paragraphs, encoder, cache, path=tmp_path / "a.npy")
     assert computed == len(distinct_texts(paragraphs)) and len(cache) == computed
     cache.save()
-    again, computed = embed(paragraphs, encoder, EmbeddingCache(tmp_path / "cache.npz", encoder.dim),
+    again, computed = embed(paragraphs, encoder, EmbeddingCache(tmp_path / "cache", "synthetic", encoder.dim),
                             path=tmp_path / "b.npy")
     assert computed == 0
     np.testing.assert_array_equal(np.asarray(first), fresh)
