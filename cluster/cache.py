@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from cluster.errors import StoreError
-from cluster.store import cache_path, npz_cache_path, read_vectors, write_array, write_json
+from cluster.store import cache_path, npz_cache_path, read_vectors, release_pages, write_array, write_json
 
 log = logging.getLogger(__name__)
 
@@ -205,9 +205,10 @@ class EmbeddingCache:
     def fill(self, out: np.ndarray, shard: np.ndarray, row: np.ndarray) -> np.ndarray:
         """``out[i]`` = the vector at (``shard[i]``, ``row[i]``), one memory-mapped shard at a time, in
         slices. The positions it could not fill (a shard gone or damaged since it was opened: a warning)."""
-        order = np.argsort(shard, kind="stable")
+        order = np.lexsort((row, shard))  # by shard, then by row in it: a large shard is read front to back
         bounds = np.flatnonzero(np.diff(shard[order])) + 1
         failed: list[np.ndarray] = []
+        copied = 0
         for part in np.split(order, bounds):
             if len(part) == 0 or shard[part[0]] < 0:
                 continue
@@ -219,6 +220,11 @@ class EmbeddingCache:
                 for start in range(0, len(part), _COPY_ROWS):
                     piece = part[start : start + _COPY_ROWS]
                     out[piece] = vectors[row[piece]]
+                    copied += len(piece)
+                    if copied >= _COPY_ROWS:  # both maps' pages leave the resident set as the copy goes
+                        release_pages(vectors)
+                        release_pages(out)
+                        copied = 0
                 del vectors
             except (OSError, EOFError, ValueError) as exc:
                 log.warning("cannot read embedding shard %s (%s); its texts are embedded again",

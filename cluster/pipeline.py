@@ -165,6 +165,7 @@ def embed(
             encode_in_order(encoder, [texts[i] for i in block], progress=done, out=out, rows=block)
             if cache is not None:
                 cache.add([hashes[i] for i in block], out[block])
+            release_pages(out)  # a memory map: its written pages stay in the page cache, not in this process
 
     dim = cache.dim if cache is not None else encoder_dim(encoder)
     if path is None:

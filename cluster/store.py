@@ -138,14 +138,16 @@ def vector_file(
 
 
 def release_pages(array: np.ndarray) -> None:
-    """Drop the resident pages of a read-only memory-mapped ``array`` (or of the map it views) from this
-    process: they stay in the page cache and come back on the next read, so the resident set holds only the
-    rows a stage is reading. Nothing happens for an array in RAM."""
+    """Drop the resident pages of a memory-mapped ``array`` (or of the map it views) from this process: they
+    stay in the page cache (written ones included: the map is shared with the file) and come back on the
+    next read, so the resident set holds only the rows a stage is reading or writing. Nothing happens for an
+    array in RAM or a copy-on-write map (mode ``c``), whose written pages exist nowhere else."""
     current: np.ndarray | None = array
     while current is not None:
         handle = getattr(current, "_mmap", None)
         if isinstance(handle, mmap.mmap):
-            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and getattr(current, "mode", "r") == "r":
+            shared = getattr(current, "mode", "r") in ("r", "r+", "w+")
+            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and shared:
                 handle.madvise(mmap.MADV_DONTNEED)
             return
         current = current.base if isinstance(current.base, np.ndarray) else None

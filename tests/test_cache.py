@@ -18,7 +18,7 @@ from cluster.cache import EmbeddingCache, open_cache
 from cluster.errors import StoreError
 from cluster.exact import distinct_hashes, distinct_texts, text_hash
 from cluster.pipeline import embed, prepare
-from cluster.store import cache_path, npz_cache_path, write_vectors
+from cluster.store import cache_path, npz_cache_path, vector_file, write_vectors
 
 
 def _vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -189,6 +189,18 @@ def test_a_shard_gone_after_opening_is_reported_not_raised(tmp_path: Path, caplo
         found, got = cache.lookup(["b", "a"])
     assert found.tolist() == [False, True] and got.shape == (1, 4)
     assert _warnings(caplog)[0].startswith(f"cannot read embedding shard {folder / gone} (")
+
+
+def test_fill_copies_every_row_while_releasing_both_maps_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_mod, "_COPY_ROWS", 3)  # pages released every 3 rows copied, mid-shard too
+    cache = EmbeddingCache(tmp_path / "c", "fake", 4)
+    vectors = _vectors(11, 4)
+    cache.add([f"h{i}" for i in range(7)], vectors[:7])
+    cache.add([f"h{i}" for i in range(7, 11)], vectors[7:])
+    wanted = [f"h{i}" for i in (10, 3, 0, 8, 6, 1, 9, 2, 5, 4, 7)]
+    shard, row = cache.locate(wanted)
+    copied = vector_file(tmp_path / "v.npy", len(wanted), 4, lambda out: cache.fill(out, shard, row))
+    np.testing.assert_array_equal(np.asarray(copied), vectors[[int(h[1:]) for h in wanted]])
 
 
 # --- the old one-file cache -----------------------------------------------------------------------------------

@@ -112,6 +112,21 @@ def test_released_pages_read_back_the_same_values(tmp_path: Path) -> None:
     assert view[4, 1] == 9.0 and mapped.sum() == 45.0
 
 
+def test_released_pages_of_a_map_being_written_keep_what_was_written(tmp_path: Path) -> None:
+    def fill(out: np.ndarray) -> None:
+        out[:2] = 1.0
+        release_pages(out)  # before any flush: the written pages are the file's, in the page cache
+        out[2:] = 2.0
+        release_pages(out)
+
+    mapped = vector_file(tmp_path / "v.npy", 4, 3, fill)
+    assert np.asarray(mapped).tolist() == [[1.0] * 3] * 2 + [[2.0] * 3] * 2
+    private = np.load(tmp_path / "v.npy", mmap_mode="c")
+    private[0] = 7.0
+    release_pages(private)  # copy-on-write: its written page exists nowhere else, so it is kept
+    assert private[0, 0] == 7.0 and np.load(tmp_path / "v.npy")[0, 0] == 1.0
+
+
 def test_chunked_article_vectors_and_lexical_scores_equal_one_pass(synthetic, monkeypatch) -> None:
     documents, encoder = synthetic
     paragraphs = prepare(documents).with_columns(pl.col("text_id").alias("vec_row"))
