@@ -75,11 +75,9 @@ class EmbeddingCache:
         self._shard = self._row = np.zeros(0, dtype=np.int64)  # where each key of _keys is
         self._unwanted: list[Path] = []  # files of ignored shards, removed before the first write
         self._run, self._written = run_name(), 0
-        if not folder.is_dir():
-            pass
-        elif reuse:
+        if folder.is_dir() and reuse:
             self._load()
-        else:
+        elif folder.is_dir():
             self._unwanted = self._files()
             self._remove_unwanted()
         if reuse and npz is not None and npz.is_file():
