@@ -12,9 +12,10 @@ of two models or backends never mix; ``index.json`` names the model too, and sha
 under the same key are ignored (and removed before this one writes). A shard is written vectors first, then
 hashes, each to a temporary name then renamed: it is complete once its hashes file exists. The local engine
 writes one shard per :data:`SHARD_ROWS` texts it embeds, a Ray actor one per batch, so a run killed while
-embedding keeps every finished shard; nothing written is ever rewritten. Opening the cache reads only the
-hashes; a run's vectors are copied from the memory-mapped shards into its memory-mapped vectors file
-(:func:`cluster.store.vector_file`), never loaded whole.
+embedding keeps every finished shard; nothing written is rewritten, except small shards (Ray's batches, the
+few new texts of a rerun), merged into shards of :data:`SHARD_ROWS` once more than :data:`COMPACT_AFTER`
+have piled up. Opening the cache reads only the hashes; a run's vectors are copied from the memory-mapped
+shards into its memory-mapped vectors file (:func:`cluster.store.vector_file`), never loaded whole.
 
 The cache before this layout, one ``OUT/cache/embeddings-<model>.npz`` read and rewritten whole by every run,
 is read once when found, written as one shard and removed (the shard holds every vector it held).
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 INDEX = "index.json"
 SHARD_ROWS = 8_192  # texts per shard the local engine writes (benchmarks/README.md: lookup cost per shard count)
+COMPACT_AFTER = 64  # shards under SHARD_ROWS rows a save leaves as they are; past that they are merged
 _HASHES = ".hashes.npy"
 _COPY_ROWS = 65_536  # rows copied at a time from a shard: no shard-sized copy in RAM
 _NPZ_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile)
@@ -49,10 +51,11 @@ def open_cache(out: Path, model: str, dim: int, reuse: bool = True) -> Embedding
     return EmbeddingCache(cache_path(out, model, dim), model, dim, reuse, npz=npz_cache_path(out, model, dim))
 
 
-def write_shard(folder: Path, name: str, hashes: list[str], vectors: np.ndarray) -> None:
+def write_shard(folder: Path, name: str, hashes: list[str] | np.ndarray, vectors: np.ndarray) -> None:
     """One shard: its vectors, then its hashes (whose presence marks the shard complete)."""
+    keys = hashes if isinstance(hashes, np.ndarray) else np.array([h.encode("ascii") for h in hashes], dtype="S")
     write_array(np.ascontiguousarray(vectors, dtype=np.float32), folder / f"{name}.npy")
-    write_array(np.array([h.encode("ascii") for h in hashes], dtype="S"), folder / f"{name}{_HASHES}")
+    write_array(keys, folder / f"{name}{_HASHES}")
 
 
 def run_name() -> str:
@@ -261,10 +264,44 @@ class EmbeddingCache:
             path.unlink(missing_ok=True)
         self._unwanted = []
 
+    def compact(self) -> None:
+        """Merge the shards under :data:`SHARD_ROWS` rows into shards of about that many, once more than
+        :data:`COMPACT_AFTER` of them have piled up (Ray's batches, the few new texts of many reruns), so that
+        opening the cache stays a few files to read. Each merged shard is complete before the shards it
+        replaces are removed (hashes first: a run killed in between leaves copies, never a hole)."""
+        small = [i for i, size in enumerate(self.sizes) if size < SHARD_ROWS and i not in self._held]
+        if len(small) <= COMPACT_AFTER:
+            return
+        groups: list[list[int]] = [[]]
+        for i in small:
+            if sum(self.sizes[j] for j in groups[-1]) >= SHARD_ROWS:
+                groups.append([])
+            groups[-1].append(i)
+        merged: set[int] = set()
+        for group in (g for g in groups if len(g) > 1):
+            try:
+                vectors = np.concatenate([np.load(self.folder / f"{self.names[i]}.npy", mmap_mode="r") for i in group])
+            except (OSError, EOFError, ValueError) as exc:
+                log.warning("embedding shards in %s not merged (%s)", self.folder, exc)
+                continue
+            name = f"part-{self._run}-{self._written:012d}"
+            write_shard(self.folder, name, np.concatenate([self._hashes[i] for i in group]), vectors)
+            self._written += len(vectors)
+            self._append(name, np.concatenate([self._hashes[i] for i in group]))
+            merged.update(group)
+        for i in sorted(merged):
+            (self.folder / f"{self.names[i]}{_HASHES}").unlink(missing_ok=True)
+            (self.folder / f"{self.names[i]}.npy").unlink(missing_ok=True)
+        keep = [i for i in range(len(self.names)) if i not in merged]
+        self._held = {keep.index(i): held for i, held in self._held.items()}
+        self.names, self.sizes = [self.names[i] for i in keep], [self.sizes[i] for i in keep]
+        self._hashes, self._keys = [self._hashes[i] for i in keep], None
+
     def save(self) -> Path:
-        """The index: model, dim and every shard on disk (name and rows). Shards are found without it too
-        (a killed run's); it names the model the folder holds."""
+        """The index: model, dim and every shard on disk (name and rows), after :meth:`compact`. Shards are
+        found without it too (a killed run's); it names the model the folder holds."""
         self._remove_unwanted()
+        self.compact()
         shards = [{"name": n, "rows": r} for i, (n, r) in enumerate(zip(self.names, self.sizes, strict=True))
                   if i not in self._held]  # fmt: skip
         return write_json({"model": self.model, "dim": self.dim, "shards": shards}, self.folder / INDEX)

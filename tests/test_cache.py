@@ -203,6 +203,34 @@ def test_fill_copies_every_row_while_releasing_both_maps_pages(tmp_path: Path, m
     np.testing.assert_array_equal(np.asarray(copied), vectors[[int(h[1:]) for h in wanted]])
 
 
+def test_small_shards_are_merged_once_they_pile_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_mod, "SHARD_ROWS", 4)
+    monkeypatch.setattr(cache_mod, "COMPACT_AFTER", 3)
+    folder = tmp_path / "c"
+    cache = EmbeddingCache(folder, "fake", 2)
+    vectors = _vectors(12, 2)
+    big = cache.add([f"h{i}" for i in range(4)], vectors[:4])  # a full shard: never merged
+    for lo, hi in ((4, 5), (5, 7), (7, 8)):
+        cache.add([f"h{i}" for i in range(lo, hi)], vectors[lo:hi])
+    cache.save()
+    assert cache.sizes == [4, 1, 2, 1]  # three small shards: not more than COMPACT_AFTER, left as they are
+    for lo, hi in ((8, 10), (10, 11), (11, 12)):
+        cache.add([f"h{i}" for i in range(lo, hi)], vectors[lo:hi])
+    cache.save()
+    assert cache.sizes == [4, 4, 4]  # six small shards (1, 2, 1 | 2, 1, 1 rows) merged into groups of >= 4
+    assert cache.names[0] == big
+    assert sorted(p.name for p in folder.glob("*.hashes.npy")) == sorted(f"{n}.hashes.npy" for n in cache.names)
+    assert len(list(folder.glob("part-*.npy"))) == 2 * len(cache.names)  # the merged ones are gone
+    again = EmbeddingCache(folder, "fake", 2)
+    assert again.names == cache.names and again.sizes == [4, 4, 4]
+    found, got = again.lookup([f"h{i}" for i in range(12)])
+    assert found.all()
+    np.testing.assert_array_equal(got, vectors)
+    assert json.loads((folder / "index.json").read_text())["shards"] == [
+        {"name": n, "rows": r} for n, r in zip(cache.names, cache.sizes, strict=True)
+    ]
+
+
 # --- the old one-file cache -----------------------------------------------------------------------------------
 
 
