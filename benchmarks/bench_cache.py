@@ -6,7 +6,8 @@ Layouts (``--layouts``):
 - ``npz``: the one-file cache before cluster/cache.py (``OUT/cache/embeddings-<model>.npz``, read whole and
   rewritten whole); needs ``--old-store``, the ``cluster/store.py`` of a commit that had it, e.g.
   ``git show 101b02c:cluster/store.py > /tmp/store_old.py``;
-- ``shards-R``: cluster/cache.py with shards of R rows (8,192: a local run's; 256: a Ray CPU run's);
+- ``shards-R``: cluster/cache.py with shards of R rows (8,192: a local run's; 256: a Ray CPU run's, which the
+  measured run's save merges, as more than ``COMPACT_AFTER`` are under ``SHARD_ROWS`` rows);
 - ``convert``: the one-time conversion of an old ``.npz`` of N vectors into a shard (cluster/cache.py).
 
 Each run looks up the N cached texts plus ``--new`` unseen ones, in a shuffled order (text ids are not cache
@@ -35,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import REPO_ROOT, run_worker, write_result  # noqa: E402
-from cluster.cache import EmbeddingCache, open_cache, write_shard  # noqa: E402
+from cluster.cache import open_cache, write_shard  # noqa: E402
 from cluster.store import cache_path, npz_cache_path, vector_file, write_vectors  # noqa: E402
 
 MODEL = "synthetic"
@@ -72,7 +73,8 @@ def prepare(layout: str, out: Path, n: int, dim: int) -> None:
         stop = min(n, start + rows)
         names.append(f"part-bench-{start:012d}")
         write_shard(folder, names[-1], hashes(start, stop), vectors(start, stop, dim))
-    EmbeddingCache(folder, MODEL, dim).save()
+    # no index and no save here: small shards left as a killed Ray run leaves them are merged by the measured
+    # run's save (the save that ends a finished Ray run merges them too)
 
 
 def old_store(path: Path) -> Any:
@@ -142,8 +144,10 @@ def measure(layout: str, out: Path, n: int, new: int, dim: int, old: Path | None
 
         run_vectors = vector_file(target, len(wanted), dim, fill_new)
         step("fill")
+        row["shards_before_save"] = len(cache.names)
         cache.save()
         step("save")
+        row["shards_after_save"] = len(cache.names)
     assert len(missing) == new
     expected = vectors(0, 1, dim)[0]  # text 0's vector, wherever its row landed
     np.testing.assert_array_equal(run_vectors[int(np.flatnonzero(order == 0)[0])], expected)
