@@ -10,9 +10,8 @@ What runs where (the pipeline's stage functions, only the heavy work moved):
   ``map_batches`` with a callable class (:class:`_Embed`): a fixed pool of actors, each loading the model
   once, with explicit onnxruntime/torch thread counts (Ray sets ``OMP_NUM_THREADS``, onnxruntime would take
   every core); each actor writes each batch as a shard of the embedding cache (:mod:`cluster.cache`, the local
-  engine's too) and returns its
-  name; the driver fills the run's memory-mapped vectors file from the memory-mapped shards
-  (:func:`embed_in_shards`);
+  engine's too) and returns its name; the driver fills the run's memory-mapped vectors file from the
+  memory-mapped shards (:func:`embed_in_shards`);
 - driver: the FAISS index is built exactly as locally (flat, or IVF trained on the same seeded sample) from
   the memory-mapped vectors and written beside them; Ray tasks map the index and the vectors files and
   search them in shards of rows (aligned on ``IndexParams.batch``); every pair keeps its exact cosine
