@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from cluster.cache import open_cache
 from cluster.errors import StoreError
 from cluster.exact import distinct_hashes
 from cluster.ingest import parse_date
 from cluster.pipeline import Settings, find_neighbours, group
 from cluster.schemas import DOCUMENTS
-from cluster.store import EmbeddingCache, cache_path, manifest_model, read_manifest, read_table, settings_from_dict
+from cluster.store import manifest_model, read_manifest, read_table, settings_from_dict
 from cluster.stories import build_stories, cut_stories, event_edges, event_evidence, linkage_merges
 
 
@@ -82,7 +83,7 @@ def load_run(results: Path) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, Set
     paragraphs = read_table(results, "paragraphs")
     docs = read_table(results, "documents")
     model, dim = manifest_model(manifest)
-    cache = EmbeddingCache(cache_path(results, model, dim), dim)
+    cache = open_cache(results, model, dim)  # an old .npz cache there is converted first
     hashes = distinct_hashes(paragraphs)
     found, vectors = cache.lookup(hashes)
     if not found.all():

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from cluster import copies as copies_mod
+from cluster.cache import SHARD_ROWS, EmbeddingCache
 from cluster.contradictions import ContradictionParams, NLIScorer, find_contradictions
 from cluster.embed import Encoder, encode_in_order, encoder_dim
 from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, duplicate_documents
@@ -25,11 +26,10 @@ from cluster.index import IndexParams, build_index, neighbour_pairs
 from cluster.paragraphs import BoilerplateParams, flag_repeated, judged_paragraphs
 from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
 from cluster.schemas import CONTRADICTIONS, OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
-from cluster.store import EmbeddingCache, release_pages, trim_heap, vector_file
+from cluster.store import release_pages, trim_heap, vector_file
 from cluster.stories import StoryParams, StoryWork, build_stories_kept
 
 log = logging.getLogger(__name__)
-_CHUNK = 65_536  # rows copied at a time between the embedding cache and the vectors
 
 # (stage, done, total): long stages call it as they go
 Progress = Callable[[str, int, int], None]
@@ -139,6 +139,8 @@ def embed(
 ) -> tuple[np.ndarray, int]:
     """Vectors of every distinct text (row = ``text_id``) and how many were computed (not cached).
 
+    ``cache``: vectors found there are copied from its shards; the others are embedded and added to it as a
+    shard per :data:`cluster.cache.SHARD_ROWS` texts, each as soon as it is embedded (a killed run keeps them).
     ``path``: the vectors go to that .npy file (see :func:`cluster.store.vector_file`), written chunk by chunk
     and returned memory-mapped read-only, rather than held as one array in RAM.
     """
@@ -148,25 +150,38 @@ def embed(
     if cache is None and path is None:
         return encode_in_order(encoder, texts, progress=progress), len(texts)
     hashes = distinct_hashes(paragraphs)
-    rows = cache.rows(hashes) if cache is not None else np.full(len(texts), -1, dtype=np.int64)
-    missing = np.flatnonzero(rows < 0)
+    shard, row = cache.locate(hashes) if cache is not None else (np.full(len(texts), -1, dtype=np.int64),) * 2
+    computed = [0]
 
     def fill(out: np.ndarray) -> None:
-        found = np.flatnonzero(rows >= 0)
-        for start in range(0, len(found), _CHUNK):  # cached vectors in chunks: no corpus-sized copy
-            part = found[start : start + _CHUNK]
-            out[part] = cache.take(rows[part])  # type: ignore[union-attr]
-        if len(missing):
-            encode_in_order(encoder, [texts[i] for i in missing], progress=progress, out=out, rows=missing)
+        missing = np.flatnonzero(shard < 0)
+        if cache is not None and len(missing) < len(texts):
+            missing = np.union1d(missing, cache.fill(out, shard, row))  # a shard unreadable now: embedded again
+        computed[0] = len(missing)
+        order = missing[np.argsort([-len(texts[i]) for i in missing], kind="stable")]  # longest first, as ever
+        for start in range(0, len(order), SHARD_ROWS):
+            block = order[start : start + SHARD_ROWS]
+            done = _shifted(progress, start, len(order))
+            encode_in_order(encoder, [texts[i] for i in block], progress=done, out=out, rows=block)
             if cache is not None:
-                cache.add([hashes[i] for i in missing], np.asarray(out[missing]))
+                cache.add([hashes[i] for i in block], out[block])
+            release_pages(out)  # a memory map: its written pages stay in the page cache, not in this process
 
-    if path is None:
-        vectors = np.empty((len(texts), cache.dim), dtype=np.float32)  # type: ignore[union-attr]
-        fill(vectors)
-        return vectors, len(missing)
     dim = cache.dim if cache is not None else encoder_dim(encoder)
-    return vector_file(path, len(texts), dim, fill), len(missing)
+    if path is None:
+        vectors = np.empty((len(texts), dim), dtype=np.float32)
+        fill(vectors)
+        return vectors, computed[0]
+    vectors = vector_file(path, len(texts), dim, fill)
+    return vectors, computed[0]
+
+
+def _shifted(progress: Callable[[int, int], None] | None, offset: int, total: int
+             ) -> Callable[[int, int], None] | None:  # fmt: skip
+    """``progress`` of one block of ``total`` texts starting at ``offset``."""
+    if progress is None:
+        return None
+    return lambda done, _: progress(offset + done, total)
 
 
 def find_neighbours(

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from cluster.cache import open_cache
 from cluster.contradictions import NLIScorer, load_nli
 from cluster.distributed import EngineOptions, open_engine
 from cluster.embed import Encoder, encoder_dim, load_encoder
 from cluster.ingest import Columns
 from cluster.pipeline import Result, Settings, run
 from cluster.report import Summary, embedding_info, manifest, summarise
-from cluster.store import EmbeddingCache, cache_path, vectors_path, write_run
+from cluster.store import vectors_path, write_run
 
 log = logging.getLogger(__name__)
 _DEFAULTS = Settings()
@@ -84,9 +85,9 @@ def run_corpus(
         embedding = (lambda d, t: progress("embed", d, t)) if progress else None
         encoder = encoder or engine.encoder(options.model, options.backend, embedding)
         dim = encoder_dim(encoder)
-        embedder = engine.embedder(encoder, options.out, reuse=options.use_cache)  # None: the .npz cache here
-        use_npz = options.use_cache and embedder is None
-        cache = EmbeddingCache(cache_path(options.out, encoder.name, dim), dim) if use_npz else None
+        embedder = engine.embedder(encoder, options.out, reuse=options.use_cache)  # None: the pipeline's embed
+        local_cache = options.use_cache and embedder is None  # the same shards as Ray's (cluster/cache.py)
+        cache = open_cache(options.out, encoder.name, dim) if local_cache else None
         result: Result = run(
             corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli),
             vectors_path=vectors_path(options.out, encoder.name, dim), search=engine.search, embedder=embedder,

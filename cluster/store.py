@@ -4,11 +4,10 @@ check and manifest reader in one place.
 ```
 OUT/documents.parquet  paragraphs.parquet  passages.parquet  pairs.parquet  copies.parquet  stories.parquet
 OUT/manifest.json                      versions, model, thresholds, inputs, counts, skipped records, timings
-OUT/cache/embeddings-<model>.npz       embedding cache by content hash (a re-run embeds nothing it has seen)
+OUT/cache/shards-<model>/              the embedding cache of both engines: .npy shards of vectors by content
+                                       hash and index.json (cluster/cache.py): a re-run embeds nothing it has seen
 OUT/cache/vectors-<model>.npy          the run's vectors, row = text_id of the paragraphs table; memory-mapped
                                        while the run works, so a million paragraphs never hold them in RAM
-OUT/cache/shards-<model>/              --engine ray: the vectors as .npy shards by content hash, with index.json
-                                       (cluster/distributed/shards.py): the Ray engine's embedding cache
 ```
 
 A living index (cluster/living/):
@@ -43,7 +42,6 @@ import mmap
 import os
 import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,14 +138,16 @@ def vector_file(
 
 
 def release_pages(array: np.ndarray) -> None:
-    """Drop the resident pages of a read-only memory-mapped ``array`` (or of the map it views) from this
-    process: they stay in the page cache and come back on the next read, so the resident set holds only the
-    rows a stage is reading. Nothing happens for an array in RAM."""
+    """Drop the resident pages of a memory-mapped ``array`` (or of the map it views) from this process: they
+    stay in the page cache (written ones included: the map is shared with the file) and come back on the
+    next read, so the resident set holds only the rows a stage is reading or writing. Nothing happens for an
+    array in RAM or a copy-on-write map (mode ``c``), whose written pages exist nowhere else."""
     current: np.ndarray | None = array
     while current is not None:
         handle = getattr(current, "_mmap", None)
         if isinstance(handle, mmap.mmap):
-            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and getattr(current, "mode", "r") == "r":
+            shared = getattr(current, "mode", "r") in ("r", "r+", "w+")
+            if not handle.closed and hasattr(mmap, "MADV_DONTNEED") and shared:
                 handle.madvise(mmap.MADV_DONTNEED)
             return
         current = current.base if isinstance(current.base, np.ndarray) else None
@@ -165,7 +165,12 @@ def trim_heap() -> None:
 
 
 def cache_path(out: Path, model: str, dim: int) -> Path:
-    """The embedding cache of ``model`` in an output folder."""
+    """The embedding cache of ``model`` in an output folder: a folder of shards (:mod:`cluster.cache`)."""
+    return out / "cache" / f"shards-{model_key(model, dim)}"
+
+
+def npz_cache_path(out: Path, model: str, dim: int) -> Path:
+    """The one-file embedding cache of earlier versions, converted into a shard when found."""
     return out / "cache" / f"embeddings-{model_key(model, dim)}.npz"
 
 
@@ -201,63 +206,6 @@ def write_json(data: Mapping[str, Any], target: Path) -> Path:
     with writing(target) as tmp:
         tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     return target
-
-
-class EmbeddingCache:
-    """Vectors of one model keyed by content hash, kept in one .npz file."""
-
-    def __init__(self, path: Path, dim: int) -> None:
-        self.path = path
-        self.dim = dim
-        self._rows: dict[str, int] = {}
-        self._vectors = np.empty((0, dim), dtype=np.float32)
-        if path.exists():
-            self._load()
-
-    def _load(self) -> None:
-        try:
-            hashes, vectors = read_vectors(self.path)
-        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            log.warning("ignoring unreadable embedding cache %s (%s)", self.path, exc)
-            return
-        if vectors.ndim != 2 or vectors.shape != (len(hashes), self.dim):
-            log.warning("ignoring embedding cache %s: shape %s, expected (*, %d)", self.path, vectors.shape, self.dim)
-            return
-        self._rows = {h: i for i, h in enumerate(hashes)}
-        self._vectors = vectors
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def rows(self, hashes: list[str]) -> np.ndarray:
-        """Row of each hash in :meth:`take` (-1 where not cached)."""
-        return np.array([self._rows.get(h, -1) for h in hashes], dtype=np.int64)
-
-    def take(self, rows: np.ndarray) -> np.ndarray:
-        """The cached vectors of ``rows`` (from :meth:`rows`, none -1)."""
-        return self._vectors[rows]
-
-    def lookup(self, hashes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(found mask, vectors of the found ones in order)."""
-        rows = self.rows(hashes)
-        found = rows >= 0
-        return found, self.take(rows[found])
-
-    def add(self, hashes: list[str], vectors: np.ndarray) -> None:
-        if vectors.shape != (len(hashes), self.dim):
-            raise ValueError(f"vectors shape {vectors.shape} does not match {len(hashes)} hashes × {self.dim}")
-        start = len(self._vectors)
-        keep: list[int] = []
-        for i, h in enumerate(hashes):
-            if h not in self._rows:  # also skips a hash repeated within this batch
-                self._rows[h] = start + len(keep)
-                keep.append(i)
-        fresh = np.asarray(vectors if len(keep) == len(hashes) else vectors[keep], dtype=np.float32)
-        # a first run adds every vector: keep that array rather than a concatenated copy of it
-        self._vectors = fresh if not len(self._vectors) else np.concatenate([self._vectors, fresh])
-
-    def save(self) -> None:
-        write_vectors(sorted(self._rows, key=self._rows.__getitem__), self._vectors, self.path)
 
 
 def write_run(

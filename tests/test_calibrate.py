@@ -97,3 +97,25 @@ def test_calibrate_counts_stories_across_resolutions_without_embedding(tmp_path,
     assert (rows[-1]["largest"], rows[-1]["single_article"]) == (1, 3)
     bad = CliRunner().invoke(app, ["calibrate", str(out), "--story-resolutions", "0.2,high"])
     assert bad.exit_code == 1 and "story resolutions must be numbers separated by commas" in bad.output
+
+
+def test_calibrate_reads_the_cache_of_an_earlier_version(tmp_path, monkeypatch) -> None:
+    """A results folder whose cache is the old one-file .npz: calibrate gets every vector from it (converted)."""
+    import shutil
+
+    from cluster.cache import EmbeddingCache
+    from cluster.store import cache_path, npz_cache_path, write_vectors
+
+    out = tmp_path / "out"
+    run_corpus(RunOptions(paths=[corpus(tmp_path)], out=out), encoder=AxisEncoder())
+    before = CliRunner().invoke(app, ["calibrate", str(out), "--json"])
+    shards = cache_path(out, "axis", 8)
+    cache = EmbeddingCache(shards, "axis", 8)
+    keys = cache.keys()
+    write_vectors(keys, cache.lookup(keys)[1], npz_cache_path(out, "axis", 8))
+    shutil.rmtree(shards)
+    monkeypatch.setattr("cluster.embed.load_encoder", lambda *a, **k: (_ for _ in ()).throw(AssertionError("embedded")))
+    after = CliRunner().invoke(app, ["calibrate", str(out), "--json"])
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.output) == json.loads(before.output)
+    assert not npz_cache_path(out, "axis", 8).exists() and len(EmbeddingCache(shards, "axis", 8)) == len(keys)

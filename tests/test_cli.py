@@ -282,7 +282,33 @@ def test_second_run_embeds_nothing_new(runner: CliRunner, tmp_path: Path, fake_e
     assert second.exit_code == 0, second.output
     assert "5 distinct texts (0 embedded, 5 cached)" in second.stdout
     assert fake_encoder.calls == calls
-    assert sorted(p.name for p in (out / "cache").iterdir()) == ["embeddings-fake-8.npz", "vectors-fake-8.npy"]
+    assert sorted(p.name for p in (out / "cache").iterdir()) == ["shards-fake-8", "vectors-fake-8.npy"]
+
+
+def test_a_cache_of_an_earlier_version_is_converted_not_lost(
+    runner: CliRunner, tmp_path: Path, fake_encoder: FakeEncoder
+) -> None:
+    """An output folder from before the shards (one embeddings-<model>.npz): its vectors are used, then kept as
+    a shard and the .npz removed."""
+    import shutil
+
+    from cluster.cache import EmbeddingCache
+    from cluster.store import write_vectors
+
+    path = _jsonl(tmp_path / "n.jsonl", ARTICLES)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(path), "-o", str(out)]).exit_code == 0
+    shards = out / "cache" / "shards-fake-8"
+    cache = EmbeddingCache(shards, "fake", 8)
+    keys = cache.keys()
+    write_vectors(keys, cache.lookup(keys)[1], out / "cache" / "embeddings-fake-8.npz")  # as the old version left it
+    shutil.rmtree(shards)
+    calls = fake_encoder.calls
+    second = runner.invoke(app, ["run", str(path), "-o", str(out)])
+    assert second.exit_code == 0, second.output
+    assert "5 distinct texts (0 embedded, 5 cached)" in second.stdout and fake_encoder.calls == calls
+    assert sorted(p.name for p in (out / "cache").iterdir()) == ["shards-fake-8", "vectors-fake-8.npy"]
+    assert [n.startswith("part-npz-") for n in EmbeddingCache(shards, "fake", 8).names] == [True]
 
 
 @pytest.mark.parametrize(("fmt", "read"), [("csv", pl.read_csv), ("jsonl", pl.read_ndjson)])

@@ -45,14 +45,14 @@ def test_encoder_names_carry_the_backend_and_split_back(no_gpu: None) -> None:
     assert split_name("/m/x+cuda-fp16") == ("/m/x", "torch")
 
 
-def test_the_embedding_cache_of_each_backend_is_its_own_file(tmp_path: Path, no_gpu: None) -> None:
+def test_the_embedding_cache_of_each_backend_is_its_own_folder(tmp_path: Path, no_gpu: None) -> None:
     onnx, torch = (
         cache_path(tmp_path, encoder_name(None, "onnx"), 384),
         cache_path(tmp_path, encoder_name(None, "torch"), 384),
     )
     assert onnx != torch
-    assert onnx.name == "embeddings-all-MiniLM-L6-v2_onnx-int8-384.npz"
-    assert torch.name == "embeddings-all-MiniLM-L6-v2-384.npz"
+    assert onnx.name == "shards-all-MiniLM-L6-v2_onnx-int8-384"
+    assert torch.name == "shards-all-MiniLM-L6-v2-384"
 
 
 def test_an_index_refuses_vectors_of_another_backend(tmp_path: Path, halves: tuple[Path, Path, Path]) -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cluster.cache import EmbeddingCache
 from cluster.pipeline import Settings, prepare, run
-from cluster.store import EmbeddingCache
 
 WIRE = [
     "The river burst its banks overnight and flooded the lower town, forcing hundreds of families out.",
@@ -79,7 +79,7 @@ def test_every_paragraph_has_a_passage_and_wire_passages_span_their_copies(fake_
 
 
 def test_each_distinct_text_is_embedded_once_and_cached_for_the_next_run(fake_encoder, tmp_path) -> None:
-    result = run(corpus(), fake_encoder, cache=EmbeddingCache(tmp_path / "c.npz", fake_encoder.dim))
+    result = run(corpus(), fake_encoder, cache=EmbeddingCache(tmp_path / "c", fake_encoder.name, fake_encoder.dim))
     n_distinct = result.paragraphs.filter(~pl.col("is_boilerplate"))["hash"].n_unique()
     assert sum(fake_encoder.calls) == n_distinct == result.stats["embedded"] == 8
     assert result.vectors.dtype == np.float32
@@ -87,11 +87,11 @@ def test_each_distinct_text_is_embedded_once_and_cached_for_the_next_run(fake_en
 
 
 def test_rerun_with_saved_cache_embeds_nothing(fake_encoder, tmp_path) -> None:
-    cache = EmbeddingCache(tmp_path / "c.npz", fake_encoder.dim)
+    cache = EmbeddingCache(tmp_path / "c", fake_encoder.name, fake_encoder.dim)
     first = run(corpus(), fake_encoder, cache=cache)
     cache.save()
     fake_encoder.calls.clear()
-    second = run(corpus(), fake_encoder, cache=EmbeddingCache(tmp_path / "c.npz", fake_encoder.dim))
+    second = run(corpus(), fake_encoder, cache=EmbeddingCache(tmp_path / "c", fake_encoder.name, fake_encoder.dim))
     assert fake_encoder.calls == []
     assert second.stats["embedded"] == 0
     assert np.array_equal(first.vectors, second.vectors)

@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +118,15 @@ def test_ray_read_replays_blocks_that_arrive_out_of_order(tmp_path: Path, monkey
 
 
 def test_vector_shards_are_found_by_hash_filled_by_row_and_dropped_without_reuse(tmp_path: Path) -> None:
-    from cluster.distributed.shards import ShardStore, shards_folder, write_shard
+    from cluster.cache import EmbeddingCache, write_shard
+    from cluster.store import cache_path
 
-    folder = shards_folder(tmp_path, "m+onnx-int8", 3)
+    folder = cache_path(tmp_path, "m+onnx-int8", 3)
     vectors = np.arange(15, dtype=np.float32).reshape(5, 3)
     write_shard(folder, "part-a-000", ["h0", "h1"], vectors[:2])
     write_shard(folder, "part-a-002", ["h2", "h3", "h4"], vectors[2:])
     (folder / "part-b-000.npy").write_bytes(b"half a shard")  # a run killed before its hashes: not complete
-    store = ShardStore(folder, "m+onnx-int8", 3)
+    store = EmbeddingCache(folder, "m+onnx-int8", 3)
     store.save()
     shard, row = store.locate(["h4", "x", "h0", "h3"])
     assert shard.tolist() == [1, -1, 0, 1] and row.tolist() == [2, -1, 0, 1]
@@ -134,8 +136,8 @@ def test_vector_shards_are_found_by_hash_filled_by_row_and_dropped_without_reuse
     assert json.loads((folder / "index.json").read_text())["shards"] == [
         {"name": "part-a-000", "rows": 2}, {"name": "part-a-002", "rows": 3}
     ]  # fmt: skip
-    assert len(ShardStore(folder, "other+onnx-int8", 3)) == 0  # the index names another model: nothing read
-    assert len(ShardStore(folder, "m+onnx-int8", 3, reuse=False)) == 0
+    assert len(EmbeddingCache(folder, "other+onnx-int8", 3)) == 0  # the index names another model: nothing read
+    assert len(EmbeddingCache(folder, "m+onnx-int8", 3, reuse=False)) == 0
     assert sorted(p.name for p in folder.iterdir()) == []  # --no-cache: the earlier shards are gone
 
 
@@ -236,6 +238,15 @@ def test_ray_run_equals_local_on_real_paragraphs_read_embedded_and_searched_on_r
     assert again.counts["embedded"] == 0 and again.counts["embeddings_from_cache"] == local.counts["distinct_texts"]
     _assert_same_tables(tables, _read(tmp_path / "ray"))
     assert json.loads((shards / "index.json").read_text()) == index
+
+    # one cache for both engines: a local run reuses the vectors Ray embedded, and Ray those a local run embedded
+    local_again = run_corpus(RunOptions(files, tmp_path / "ray", use_nli=False, settings=settings),
+                             encoder=GramEncoder())  # fmt: skip
+    assert local_again.counts == again.counts  # nothing embedded
+    _assert_same_tables(tables, _read(tmp_path / "ray"))
+    ray_on_local = run_corpus(replace(options, out=tmp_path / "local"), encoder=encoder)
+    assert ray_on_local.counts == again.counts
+    _assert_same_tables(tables, _read(tmp_path / "local"))
 
 
 def test_ray_read_reports_bad_records_as_the_local_read(

@@ -13,10 +13,11 @@ from polars.testing import assert_frame_equal
 
 from benchmarks.bench_speed import synthetic_corpus
 from cluster import passages as passages_mod
+from cluster.cache import EmbeddingCache
 from cluster.exact import distinct_texts
 from cluster.index import IndexParams
 from cluster.pipeline import Settings, embed, prepare, run
-from cluster.store import EmbeddingCache, release_pages, vector_file, vectors_path
+from cluster.store import release_pages, vector_file, vectors_path
 from cluster.stories import vectors as story_vectors
 
 
@@ -79,11 +80,11 @@ def test_a_cached_rerun_into_a_memory_map_gives_the_same_vectors(synthetic, tmp_
     documents, encoder = synthetic
     paragraphs = prepare(documents)
     fresh, _ = embed(paragraphs, encoder)
-    cache = EmbeddingCache(tmp_path / "cache.npz", encoder.dim)
+    cache = EmbeddingCache(tmp_path / "cache", "synthetic", encoder.dim)
     first, computed = embed(paragraphs, encoder, cache, path=tmp_path / "a.npy")
     assert computed == len(distinct_texts(paragraphs)) and len(cache) == computed
     cache.save()
-    again, computed = embed(paragraphs, encoder, EmbeddingCache(tmp_path / "cache.npz", encoder.dim),
+    again, computed = embed(paragraphs, encoder, EmbeddingCache(tmp_path / "cache", "synthetic", encoder.dim),
                             path=tmp_path / "b.npy")
     assert computed == 0
     np.testing.assert_array_equal(np.asarray(first), fresh)
@@ -109,6 +110,21 @@ def test_released_pages_read_back_the_same_values(tmp_path: Path) -> None:
     release_pages(view)  # through the view to its map
     release_pages(np.ones((2, 2)))  # an array in RAM: nothing to do
     assert view[4, 1] == 9.0 and mapped.sum() == 45.0
+
+
+def test_released_pages_of_a_map_being_written_keep_what_was_written(tmp_path: Path) -> None:
+    def fill(out: np.ndarray) -> None:
+        out[:2] = 1.0
+        release_pages(out)  # before any flush: the written pages are the file's, in the page cache
+        out[2:] = 2.0
+        release_pages(out)
+
+    mapped = vector_file(tmp_path / "v.npy", 4, 3, fill)
+    assert np.asarray(mapped).tolist() == [[1.0] * 3] * 2 + [[2.0] * 3] * 2
+    private = np.load(tmp_path / "v.npy", mmap_mode="c")
+    private[0] = 7.0
+    release_pages(private)  # copy-on-write: its written page exists nowhere else, so it is kept
+    assert private[0, 0] == 7.0 and np.load(tmp_path / "v.npy")[0, 0] == 1.0
 
 
 def test_chunked_article_vectors_and_lexical_scores_equal_one_pass(synthetic, monkeypatch) -> None:

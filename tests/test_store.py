@@ -1,9 +1,8 @@
-"""Atomic writes, the embedding cache, file names and manifests (cluster/store.py)."""
+"""Atomic writes, file names and manifests (cluster/store.py); the embedding cache: tests/test_cache.py."""
 
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,12 +14,12 @@ from cluster.errors import IndexFormatError, StoreError
 from cluster.pipeline import Settings
 from cluster.store import (
     INDEX_FORMAT_VERSION,
-    EmbeddingCache,
     atomic_path,
     cache_path,
     check_index_manifest,
     manifest_model,
     model_key,
+    npz_cache_path,
     read_manifest,
     read_vectors,
     settings_from_dict,
@@ -127,126 +126,12 @@ def test_write_run_writes_manifest_last_and_removes_the_old_one_first(tmp_path: 
     assert json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8")) == {"new": True}
 
 
-# --- EmbeddingCache ------------------------------------------------------------------------------------------
-
-
-def _vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
-
-
-def test_cache_round_trips_through_save_and_reload(tmp_path: Path) -> None:
-    path = tmp_path / "cache" / "embeddings-fake-4.npz"
-    cache = EmbeddingCache(path, 4)
-    assert len(cache) == 0
-    vectors = _vectors(3, 4)
-    cache.add(["h0", "h1", "h2"], vectors)
-    cache.save()
-    assert path.exists()
-    assert _leftovers(path.parent) == []
-
-    again = EmbeddingCache(path, 4)
-    assert len(again) == 3
-    found, got = again.lookup(["h2", "missing", "h0"])
-    assert found.tolist() == [True, False, True]
-    assert got.dtype == np.float32
-    np.testing.assert_array_equal(got, vectors[[2, 0]])
-
-
-def test_cache_add_keeps_the_first_vector_of_a_known_hash(tmp_path: Path) -> None:
-    cache = EmbeddingCache(tmp_path / "c.npz", 2)
-    cache.add(["a"], np.array([[1, 0]], dtype=np.float32))
-    cache.add(["a", "b"], np.array([[9, 9], [0, 1]], dtype=np.float32))
-    assert len(cache) == 2
-    found, got = cache.lookup(["a", "b"])
-    assert found.tolist() == [True, True]
-    np.testing.assert_array_equal(got, np.array([[1, 0], [0, 1]], dtype=np.float32))
-
-
-def test_cache_add_with_a_repeated_hash_in_one_batch_still_saves_a_loadable_file(tmp_path: Path) -> None:
-    path = tmp_path / "c.npz"
-    cache = EmbeddingCache(path, 2)
-    cache.add(["a", "a", "b"], np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32))
-    assert len(cache) == 2
-    cache.save()
-    again = EmbeddingCache(path, 2)
-    assert len(again) == 2
-    found, got = again.lookup(["b", "a"])
-    assert found.tolist() == [True, True]
-    np.testing.assert_array_equal(got, np.array([[0, 1], [1, 0]], dtype=np.float32))
-
-
-def test_cache_add_rejects_a_wrong_shape(tmp_path: Path) -> None:
-    cache = EmbeddingCache(tmp_path / "c.npz", 4)
-    with pytest.raises(ValueError, match=r"vectors shape \(2, 3\) does not match 2 hashes × 4"):
-        cache.add(["a", "b"], _vectors(2, 3))
-    assert len(cache) == 0
-
-
-def test_cache_lookup_on_an_empty_cache(tmp_path: Path) -> None:
-    found, got = EmbeddingCache(tmp_path / "none.npz", 4).lookup(["a", "b"])
-    assert found.tolist() == [False, False]
-    assert got.shape == (0, 4)
-
-
-def test_cache_with_a_wrong_dim_is_ignored_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    path = tmp_path / "c.npz"
-    first = EmbeddingCache(path, 4)
-    first.add(["a", "b"], _vectors(2, 4))
-    first.save()
-    with caplog.at_level(logging.WARNING, logger="cluster.store"):
-        other = EmbeddingCache(path, 8)
-    assert len(other) == 0
-    assert other.lookup(["a"])[0].tolist() == [False]
-    assert [r.getMessage() for r in caplog.records] == [
-        f"ignoring embedding cache {path}: shape (2, 4), expected (*, 8)"
-    ]
-    # it can be rebuilt with the right dim and saved over the stale file
-    other.add(["a"], _vectors(1, 8))
-    other.save()
-    assert len(EmbeddingCache(path, 8)) == 1
-
-
-@pytest.mark.parametrize(
-    "content",
-    [b"", b"this is not an npz file at all", "truncated"],
-    ids=["empty", "garbage", "truncated-zip"],
-)
-def test_corrupt_cache_file_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture, content: object) -> None:
-    path = tmp_path / "c.npz"
-    if content == "truncated":
-        good = EmbeddingCache(path, 4)
-        good.add(["a", "b", "c"], _vectors(3, 4))
-        good.save()
-        data = path.read_bytes()
-        path.write_bytes(data[: len(data) // 2])
-    else:
-        assert isinstance(content, bytes)
-        path.write_bytes(content)
-    with caplog.at_level(logging.WARNING, logger="cluster.store"):
-        cache = EmbeddingCache(path, 4)
-    assert len(cache) == 0
-    assert len(caplog.records) == 1
-    assert caplog.records[0].getMessage().startswith(f"ignoring unreadable embedding cache {path} (")
-    cache.add(["z"], _vectors(1, 4))
-    cache.save()
-    assert len(EmbeddingCache(path, 4)) == 1
-
-
-def test_cache_without_the_expected_arrays_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    path = tmp_path / "c.npz"
-    with path.open("wb") as handle:
-        np.savez(handle, something_else=np.zeros(3))
-    with caplog.at_level(logging.WARNING, logger="cluster.store"):
-        cache = EmbeddingCache(path, 4)
-    assert len(cache) == 0
-    assert caplog.records[0].getMessage().startswith(f"ignoring unreadable embedding cache {path} (")
-
-
 # --- one place for every file name and writer ----------------------------------------------------------------
 
 
 def test_cache_path_is_under_cache_and_names_the_model(tmp_path: Path) -> None:
-    assert cache_path(tmp_path, "all-MiniLM-L6-v2", 384) == tmp_path / "cache" / "embeddings-all-MiniLM-L6-v2-384.npz"
+    assert cache_path(tmp_path, "all-MiniLM-L6-v2", 384) == tmp_path / "cache" / "shards-all-MiniLM-L6-v2-384"
+    assert npz_cache_path(tmp_path, "m", 8) == tmp_path / "cache" / "embeddings-m-8.npz"  # converted when found
     assert model_key("/models/my model:v2/", 8) == "models_my_model_v2-8"
 
 

@@ -9,9 +9,9 @@ What runs where (the pipeline's stage functions, only the heavy work moved):
 - Ray Data: the distinct texts no shard holds yet, in blocks of ``batch_size`` rows, go through
   ``map_batches`` with a callable class (:class:`_Embed`): a fixed pool of actors, each loading the model
   once, with explicit onnxruntime/torch thread counts (Ray sets ``OMP_NUM_THREADS``, onnxruntime would take
-  every core); each actor writes each batch as a shard (:mod:`cluster.distributed.shards`) and returns its
-  name; the driver fills the run's memory-mapped vectors file from the memory-mapped shards
-  (:func:`embed_in_shards`);
+  every core); each actor writes each batch as a shard of the embedding cache (:mod:`cluster.cache`, the local
+  engine's too) and returns its name; the driver fills the run's memory-mapped vectors file from the
+  memory-mapped shards (:func:`embed_in_shards`);
 - driver: the FAISS index is built exactly as locally (flat, or IVF trained on the same seeded sample) from
   the memory-mapped vectors and written beside them; Ray tasks map the index and the vectors files and
   search them in shards of rows (aligned on ``IndexParams.batch``); every pair keeps its exact cosine
@@ -32,8 +32,6 @@ import functools
 import logging
 import math
 import os
-import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,9 +42,9 @@ import numpy as np
 import polars as pl
 import ray
 
+from cluster.cache import open_cache, run_name, write_shard
 from cluster.distributed import EngineError, EngineOptions
 from cluster.distributed.ray_read import read_corpus_ray
-from cluster.distributed.shards import ShardStore, shards_folder, write_shard
 from cluster.embed import DEFAULT_MODEL, Encoder, encoder_dim, load_encoder, normalise_rows
 from cluster.embed_onnx import cpu_count
 from cluster.errors import NewsDedupError
@@ -182,7 +180,7 @@ class RayEncoder:
 
     def write_shards(self, texts: Sequence[str], hashes: Sequence[str], folder: Path) -> list[str]:
         """Embed ``texts`` (L2-normalised, as :func:`cluster.embed.encode_in_order` leaves them); each actor
-        writes each batch as a shard into ``folder`` (:mod:`cluster.distributed.shards`). The shards' names."""
+        writes each batch as a shard into ``folder`` (:mod:`cluster.cache`). The shards' names."""
         import pyarrow as pa
 
         n = len(texts)
@@ -193,7 +191,7 @@ class RayEncoder:
         })  # fmt: skip
         size = self.batch_size
         blocks = [table.slice(lo, size) for lo in range(0, n, size)]
-        run = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        run = run_name()
         dataset = ray.data.from_arrow(blocks).map_batches(
             _Embed,
             fn_constructor_args=(self.factory, str(folder), run),
@@ -385,18 +383,22 @@ def embed_in_shards(
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     hashes, dim = distinct_hashes(paragraphs), encoder.dim
-    store = ShardStore(shards_folder(out, encoder.name, dim), encoder.name, dim, reuse)
+    store = open_cache(out, encoder.name, dim, reuse)  # the local engine's cache too
     shard, row = store.locate(hashes)
     missing = np.flatnonzero(shard < 0)
     if len(missing):
         order = missing[np.argsort([-len(texts[i]) for i in missing], kind="stable")]  # longest first, as locally
         if progress:
             encoder.progress = progress
-        store.add(encoder.write_shards([texts[i] for i in order], [hashes[i] for i in order], store.folder))
+        store.register(encoder.write_shards([texts[i] for i in order], [hashes[i] for i in order], store.folder))
         store.save()
         shard, row = store.locate(hashes)
         if (shard < 0).any():  # pragma: no cover - every batch is written or the run raised
             raise EngineError(f"the Ray embedding wrote {int((shard >= 0).sum())} of {len(texts)} vectors")
     log.info("vectors: %d embedded on Ray, %d from shards", len(missing), len(texts) - len(missing))
-    vectors = vector_file(vectors_path(out, encoder.name, dim), len(texts), dim, lambda a: store.fill(a, shard, row))
-    return vectors, len(missing)
+
+    def fill(array: np.ndarray) -> None:
+        if len(failed := store.fill(array, shard, row)):  # a shard removed or damaged while this run read it
+            raise EngineError(f"{len(failed)} vectors could not be read back from {store.folder}; run again")
+
+    return vector_file(vectors_path(out, encoder.name, dim), len(texts), dim, fill), len(missing)
