@@ -39,6 +39,7 @@ class IndexParams:
     nprobe: int = 8  # recall 0.9997 from the search floor on synthetic vectors (benchmarks/README.md)
     train_per_list: int = 40  # k-means sample: this many vectors a list (FAISS asks for >= 39) ...
     train_max: int = 131_072  # ... and never more than this many, so training stays bounded
+    kmeans_iters: int = 10  # k-means iterations of the centroids' training (FAISS's IVF default)
     quantised: bool = True  # IVF lists hold 8-bit codes (a quarter of the memory); candidates scored exactly
     max_k: int = 1024  # ceiling for rows whose k nearest all pass the threshold
     batch: int = 4096
@@ -51,8 +52,8 @@ class IndexParams:
             raise ValueError(f"max_k ({self.max_k}) must be >= k ({self.k})")
         if self.nprobe < 1 or self.batch < 1:
             raise ValueError("nprobe and batch must be >= 1")
-        if self.list_size < 1 or self.train_per_list < 1 or self.train_max < 1:
-            raise ValueError("list_size, train_per_list and train_max must be >= 1")
+        if min(self.list_size, self.train_per_list, self.train_max, self.kmeans_iters) < 1:
+            raise ValueError("list_size, train_per_list, train_max and kmeans_iters must be >= 1")
 
 
 def ivf_lists(n: int, params: IndexParams = IndexParams()) -> int:
@@ -92,6 +93,7 @@ def build_index(vectors: np.ndarray, params: IndexParams = IndexParams()) -> fai
     else:
         ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     ivf.cp.seed = params.seed
+    ivf.cp.niter = params.kmeans_iters
     rng = np.random.default_rng(params.seed)
     size = training_size(n, nlist, params)
     sample = vectors[np.sort(rng.choice(n, size=size, replace=False))] if size < n else vectors
@@ -212,9 +214,11 @@ class _Search:
         return sims, ids
 
 
-def exact_scores(vectors: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+def exact_scores(vectors: np.ndarray, left: np.ndarray, right: np.ndarray, chunk: int = 8_192) -> np.ndarray:
     """The cosine of each pair of rows, each a dot product of its own (the same value whatever other pairs
-    are scored with it); ``chunk`` pairs at a time, so memory stays ``chunk`` x dim."""
+    are scored with it); ``chunk`` pairs at a time, so memory stays ``chunk`` x dim. (8,192: two 12.6 MB
+    gathers a chunk that the allocator reuses; chunks of 65,536 took 1.75 instead of 0.95 CPU-s for 1.4M
+    pairs — each chunk's fresh 100 MB gathers were page-faulted in anew.)"""
     out = np.empty(len(left), dtype=np.float32)
     for lo in range(0, len(left), chunk):
         a, b = vectors[left[lo : lo + chunk]], vectors[right[lo : lo + chunk]]
@@ -225,10 +229,20 @@ def exact_scores(vectors: np.ndarray, left: np.ndarray, right: np.ndarray, chunk
 def unique_pairs(
     left: np.ndarray, right: np.ndarray, score: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each unordered pair once as (a < b), keeping its highest score; sorted by (a, b)."""
+    """Each unordered pair once as (a < b), keeping its highest score; sorted by (a, b).
+
+    Rows are non-negative ids, so (a, b) is one int64 key a·(max b + 1) + b: one sort of the keys and a
+    maximum over each run of equal keys (a third of the CPU time of a three-key lexsort: 0.69 vs 1.98 s for
+    2.8M pairs, the same output)."""
     a, b = np.minimum(left, right), np.maximum(left, right)
-    order = np.lexsort((-score, b, a))
-    a, b, score = a[order], b[order], score[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return a[first], b[first], score[first]
+    if len(a) == 0:
+        return a, b, score
+    if int(a.min()) < 0:
+        raise ValueError("unique_pairs: row ids must be >= 0")
+    key = a.astype(np.int64) * (int(b.max()) + 1) + b.astype(np.int64)
+    order = np.argsort(key)
+    key = key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    return a[order[starts]], b[order[starts]], np.maximum.reduceat(score[order], starts)

@@ -7,9 +7,11 @@ from cluster.index import (
     IndexParams,
     build_index,
     candidate_margin,
+    exact_scores,
     ivf_lists,
     neighbour_pairs,
     training_size,
+    unique_pairs,
 )
 
 
@@ -131,3 +133,39 @@ def test_candidate_margin_bounds_the_error_of_eight_bit_scores() -> None:
     exact = np.einsum("ij,ikj->ik", vectors, vectors[ids])
     error = np.abs(sims - exact).max()
     assert 0 < error <= margin
+
+
+def test_unique_pairs_keeps_each_pair_once_with_its_highest_score_sorted() -> None:
+    left = np.array([5, 2, 7, 2, 0, 9, 3], dtype=np.int64)
+    right = np.array([2, 5, 0, 5, 7, 3, 9], dtype=np.int64)
+    score = np.array([0.7, 0.9, 0.6, 0.8, 0.65, 0.5, 0.5], dtype=np.float32)
+    a, b, s = unique_pairs(left, right, score)
+    assert a.tolist() == [0, 2, 3] and b.tolist() == [7, 5, 9]
+    assert s.tolist() == pytest.approx([0.65, 0.9, 0.5])
+    assert s.dtype == np.float32
+    empty = unique_pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    assert [len(x) for x in empty] == [0, 0, 0]
+    with pytest.raises(ValueError, match=">= 0"):
+        unique_pairs(np.array([-1]), np.array([2]), np.array([0.5], dtype=np.float32))
+
+
+def test_unique_pairs_equals_a_lexsort_of_the_pairs_on_random_input() -> None:
+    rng = np.random.default_rng(3)
+    left, right = rng.integers(0, 300, 5_000), rng.integers(0, 300, 5_000)
+    score = rng.random(5_000).astype(np.float32)
+    a, b, s = unique_pairs(left, right, score)
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    best: dict[tuple[int, int], float] = {}
+    for x, y, z in zip(lo.tolist(), hi.tolist(), score.tolist(), strict=True):
+        best[(x, y)] = max(best.get((x, y), -1.0), z)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == sorted(best)
+    assert s.tolist() == [best[k] for k in sorted(best)]
+
+
+def test_exact_scores_do_not_depend_on_the_chunk() -> None:
+    vectors = clustered(50, 4, 0.3, seed=6)
+    rng = np.random.default_rng(7)
+    left, right = rng.integers(0, 200, 3_001), rng.integers(0, 200, 3_001)
+    whole = exact_scores(vectors, left, right, chunk=10_000)
+    assert np.array_equal(exact_scores(vectors, left, right, chunk=7), whole)  # bitwise
+    assert whole == pytest.approx(np.sum(vectors[left] * vectors[right], axis=1), abs=1e-6)
