@@ -34,9 +34,11 @@ SEARCH_MARGIN = 1e-4
 class IndexParams:
     k: int = 32
     exact_max: int = 20_000  # flat index up to this many vectors, IVF above
-    nlist: int | None = None  # IVF lists; None: :func:`ivf_lists` (about ``list_size`` vectors a list)
-    list_size: int = 512  # vectors per IVF list the rule aims at, so a query scans nprobe·list_size at any n
-    nprobe: int = 8  # recall 0.9997 from the search floor on synthetic vectors (benchmarks/README.md)
+    nlist: int | None = None  # IVF lists; None: :func:`ivf_lists`
+    list_size: int = 512  # lists: about n / list_size (a query scans nprobe·list_size at any n) ...
+    sqrt_lists: float = 1.5  # ... but at least sqrt_lists·√n (finer lists below ~590k vectors)
+    nprobe: int = 8  # lists a query probes: at least this many ...
+    scan_min: int = 1_760  # ... and enough to scan about this many vectors (:func:`ivf_probes`)
     train_per_list: int = 40  # k-means sample: this many vectors a list (FAISS asks for >= 39) ...
     train_max: int = 131_072  # ... and never more than this many, so training stays bounded
     kmeans_iters: int = 10  # k-means iterations of the centroids' training (FAISS's IVF default)
@@ -52,14 +54,30 @@ class IndexParams:
             raise ValueError(f"max_k ({self.max_k}) must be >= k ({self.k})")
         if self.nprobe < 1 or self.batch < 1:
             raise ValueError("nprobe and batch must be >= 1")
+        if self.sqrt_lists < 0 or self.scan_min < 0:
+            raise ValueError("sqrt_lists and scan_min must be >= 0")
         if min(self.list_size, self.train_per_list, self.train_max, self.kmeans_iters) < 1:
             raise ValueError("list_size, train_per_list, train_max and kmeans_iters must be >= 1")
 
 
 def ivf_lists(n: int, params: IndexParams = IndexParams()) -> int:
-    """IVF lists for ``n`` vectors: ``params.nlist`` if set, else ``n / list_size`` (at least 16), so the
-    vectors a query scans (nprobe lists) stay the same at any corpus size."""
-    return params.nlist or max(16, round(n / params.list_size))
+    """IVF lists for ``n`` vectors: ``params.nlist`` if set, else ``n / list_size`` but at least
+    ``sqrt_lists``·√n (and 16).
+
+    A query costs about nprobe·n/nlist list entries plus nlist centroids. Lists of 512 keep that linear
+    in n at 1M, but below ~590k vectors (1.5·√n > n/512) they are coarse: a query scanned 8 of 95 lists
+    (8.4 % of the vectors) at 48,582 texts. Finer lists with enough probes (:func:`ivf_probes`) find as many
+    of the exact pairs for less (benchmarks/README.md, "list-count rule")."""
+    if params.nlist:
+        return params.nlist
+    return max(16, round(n / params.list_size), round(params.sqrt_lists * math.sqrt(n)))
+
+
+def ivf_probes(n: int, nlist: int, params: IndexParams = IndexParams()) -> int:
+    """Lists a query probes: ``nprobe``, or more where lists are small, so that a query scans at least
+    ``scan_min`` vectors (nprobe·n/nlist) — at most every list. With lists of ~512 (above ~590k vectors)
+    that is ``nprobe``; finer lists found fewer exact pairs at the same nprobe."""
+    return min(nlist, max(params.nprobe, math.ceil(params.scan_min * nlist / max(n, 1))))
 
 
 def training_size(n: int, nlist: int, params: IndexParams = IndexParams()) -> int:
@@ -106,7 +124,7 @@ def build_index(vectors: np.ndarray, params: IndexParams = IndexParams()) -> fai
     for start in range(0, n, _ADD_CHUNK):  # ids stay 0..n-1 in order: the lists are those of one add
         ivf.add(vectors[start : start + _ADD_CHUNK])
         release_pages(mapped)  # memory-mapped vectors: the index's copy is all that stays resident
-    ivf.nprobe = min(params.nprobe, nlist)
+    ivf.nprobe = ivf_probes(n, nlist, params)
     log.info("IVF index: %d vectors, nlist=%d, nprobe=%d, trained on %d", n, nlist, ivf.nprobe, size)
     return ivf
 
