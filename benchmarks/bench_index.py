@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic-n", type=int, default=100_000)
     parser.add_argument("--nprobe", default="2,4,6,8,16", help="comma-separated nprobe values for the table")
     parser.add_argument("--quick", action="store_true", help="real vectors only, no 100k synthetic set")
+    parser.add_argument("--out", default=NAME, help="result name under benchmarks/results (default bench_index)")
     args = parser.parse_args(argv)
 
     data = data_dir(args.data, FILES)
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = [v for k, v in figures.items() if k in ("real", "synthetic")]
     figures["meets_requirement"] = all(s["meets_requirement"] for s in sets)  # type: ignore[index]
     figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]  # a shared machine skews timings
-    path = write_result(NAME, figures)
+    path = write_result(args.out, figures)
     print(f"wrote {path}")
     return 0
 
