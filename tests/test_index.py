@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import faiss
 import numpy as np
 import pytest
@@ -7,9 +9,12 @@ from cluster.index import (
     IndexParams,
     build_index,
     candidate_margin,
+    exact_scores,
     ivf_lists,
+    ivf_probes,
     neighbour_pairs,
     training_size,
+    unique_pairs,
 )
 
 
@@ -56,7 +61,7 @@ def test_rows_whose_k_nearest_all_pass_are_searched_again() -> None:
 
 def test_ivf_index_keeps_nearly_all_exact_pairs() -> None:
     vectors = clustered(200, 6, 0.25, seed=1)
-    params = IndexParams(exact_max=0, nprobe=16)
+    params = IndexParams(exact_max=0, nprobe=16, scan_min=0)
     index = build_index(vectors, params)
     assert isinstance(index, faiss.IndexIVF)
     left, right, _ = neighbour_pairs(index, vectors, 0.8, params)
@@ -74,15 +79,27 @@ def test_bad_arguments_are_rejected() -> None:
         build_index(np.zeros((0, 4), dtype=np.float32))
 
 
-def test_lists_grow_with_the_corpus_so_a_query_scans_the_same_number_of_vectors() -> None:
-    params = IndexParams(list_size=512)
-    assert ivf_lists(100_000, params) == 195
+def test_lists_are_finer_below_590k_vectors_and_about_512_vectors_above() -> None:
+    params = IndexParams()  # list_size 512, sqrt_lists 1.5
+    assert ivf_lists(48_582, params) == 331  # 1.5·√n (n/512 would be 95 lists of 511)
+    assert ivf_lists(100_000, params) == 474
+    assert ivf_lists(762_969, params) == 1490  # n/512 from ~590k on: the lists of the rule before
     assert ivf_lists(1_000_000, params) == 1953
-    assert ivf_lists(1_000, params) == 16  # never fewer than 16 lists
+    assert ivf_lists(1_000, IndexParams(sqrt_lists=0)) == 16  # never fewer than 16 lists
     assert ivf_lists(1_000_000, IndexParams(nlist=100)) == 100  # an explicit nlist wins
-    # vectors scanned per query: nprobe lists of about list_size, the same at 100k and 1M (within 1%)
-    scanned = [params.nprobe * n / ivf_lists(n, params) for n in (100_000, 1_000_000)]
+    # vectors scanned per query above the crossover: nprobe lists of about list_size, the same at 1M and 10M
+    scanned = [ivf_probes(n, ivf_lists(n)) * n / ivf_lists(n) for n in (1_000_000, 10_000_000)]
     assert scanned[0] == pytest.approx(scanned[1], rel=0.01)
+
+
+def test_small_lists_are_probed_until_a_query_scans_scan_min_vectors() -> None:
+    params = IndexParams()  # nprobe 8, scan_min 1,760
+    assert ivf_probes(48_582, 331, params) == 12  # lists of ~147: 12 of them scan ~1,760
+    assert ivf_probes(100_000, 474, params) == 9
+    assert ivf_probes(762_969, 1490, params) == 8  # lists of ~512: nprobe
+    assert ivf_probes(100, 50, params) == 50  # never more than every list
+    assert ivf_probes(48_582, 331, IndexParams(scan_min=0)) == 8
+    assert build_index(clustered(60, 5, 0.2), IndexParams(exact_max=0, nlist=20)).nprobe == 20
 
 
 def test_training_sample_is_bounded() -> None:
@@ -97,7 +114,7 @@ def test_training_sample_is_bounded() -> None:
 def test_ivf_with_few_probes_finds_the_planted_pairs_a_flat_index_finds() -> None:
     # 400 groups of 3 planted copies (cosine ~0.9) among far-apart groups: 1,200 pairs, 80 lists of ~15
     vectors = clustered(400, 3, 0.15, seed=2)
-    params = IndexParams(exact_max=0, list_size=15, nprobe=4)
+    params = IndexParams(exact_max=0, list_size=15, sqrt_lists=0, nprobe=4, scan_min=0)
     index = build_index(vectors, params)
     assert index.nlist == 80 and index.nprobe == 4
     flat = neighbour_pairs(build_index(vectors), vectors, 0.8)
@@ -109,8 +126,8 @@ def test_ivf_with_few_probes_finds_the_planted_pairs_a_flat_index_finds() -> Non
 
 def test_eight_bit_lists_find_the_same_pairs_with_the_same_exact_scores_as_float_lists() -> None:
     vectors = clustered(200, 6, 0.25, seed=4)
-    float_params = IndexParams(exact_max=0, list_size=20, nprobe=6, quantised=False)
-    sq_params = IndexParams(exact_max=0, list_size=20, nprobe=6, quantised=True)
+    float_params = IndexParams(exact_max=0, list_size=20, nprobe=6, scan_min=0, quantised=False)
+    sq_params = replace(float_params, quantised=True)
     float_index, sq_index = build_index(vectors, float_params), build_index(vectors, sq_params)
     assert sq_index.__class__.__name__ == "IndexIVFScalarQuantizer"
     assert candidate_margin(float_index) == SEARCH_MARGIN
@@ -131,3 +148,39 @@ def test_candidate_margin_bounds_the_error_of_eight_bit_scores() -> None:
     exact = np.einsum("ij,ikj->ik", vectors, vectors[ids])
     error = np.abs(sims - exact).max()
     assert 0 < error <= margin
+
+
+def test_unique_pairs_keeps_each_pair_once_with_its_highest_score_sorted() -> None:
+    left = np.array([5, 2, 7, 2, 0, 9, 3], dtype=np.int64)
+    right = np.array([2, 5, 0, 5, 7, 3, 9], dtype=np.int64)
+    score = np.array([0.7, 0.9, 0.6, 0.8, 0.65, 0.5, 0.5], dtype=np.float32)
+    a, b, s = unique_pairs(left, right, score)
+    assert a.tolist() == [0, 2, 3] and b.tolist() == [7, 5, 9]
+    assert s.tolist() == pytest.approx([0.65, 0.9, 0.5])
+    assert s.dtype == np.float32
+    empty = unique_pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    assert [len(x) for x in empty] == [0, 0, 0]
+    with pytest.raises(ValueError, match=">= 0"):
+        unique_pairs(np.array([-1]), np.array([2]), np.array([0.5], dtype=np.float32))
+
+
+def test_unique_pairs_equals_a_lexsort_of_the_pairs_on_random_input() -> None:
+    rng = np.random.default_rng(3)
+    left, right = rng.integers(0, 300, 5_000), rng.integers(0, 300, 5_000)
+    score = rng.random(5_000).astype(np.float32)
+    a, b, s = unique_pairs(left, right, score)
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    best: dict[tuple[int, int], float] = {}
+    for x, y, z in zip(lo.tolist(), hi.tolist(), score.tolist(), strict=True):
+        best[(x, y)] = max(best.get((x, y), -1.0), z)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == sorted(best)
+    assert s.tolist() == [best[k] for k in sorted(best)]
+
+
+def test_exact_scores_do_not_depend_on_the_chunk() -> None:
+    vectors = clustered(50, 4, 0.3, seed=6)
+    rng = np.random.default_rng(7)
+    left, right = rng.integers(0, 200, 3_001), rng.integers(0, 200, 3_001)
+    whole = exact_scores(vectors, left, right, chunk=10_000)
+    assert np.array_equal(exact_scores(vectors, left, right, chunk=7), whole)  # bitwise
+    assert whole == pytest.approx(np.sum(vectors[left] * vectors[right], axis=1), abs=1e-6)

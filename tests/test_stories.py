@@ -553,7 +553,7 @@ def test_knn_on_an_approximate_index_equals_the_exact_knn_on_planted_groups() ->
     docs = np.repeat(centres, 8, axis=0) + 0.1 * rng.standard_normal((320, 48))
     docs = (docs / np.linalg.norm(docs, axis=1, keepdims=True)).astype(np.float32)
     exact = knn_edges(docs, k=5, threshold=0.5)
-    ivf = IndexParams(exact_max=100, list_size=16, nprobe=3, quantised=False)
+    ivf = IndexParams(exact_max=100, list_size=16, sqrt_lists=0, nprobe=3, scan_min=0, quantised=False)
     approximate = knn_edges(docs, k=5, threshold=0.5, index=ivf)
     assert exact.height > 320 * 5 // 2  # each article's 5 nearest are in its own story
     assert (exact["doc_a"] // 8 == exact["doc_b"] // 8).all()

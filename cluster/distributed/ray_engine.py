@@ -49,7 +49,7 @@ from cluster.embed import DEFAULT_MODEL, Encoder, encoder_dim, load_encoder, nor
 from cluster.embed_onnx import cpu_count
 from cluster.errors import NewsDedupError
 from cluster.exact import distinct_hashes, distinct_texts
-from cluster.index import IndexParams, build_index, neighbour_pairs, unique_pairs
+from cluster.index import IndexParams, build_index, ivf_probes, neighbour_pairs, unique_pairs
 from cluster.ingest import Columns, Corpus
 from cluster.pipeline import Embedder, Neighbours, Progress, Settings, find_neighbours, search_floor
 from cluster.store import release_pages, trim_heap, vector_file, vectors_path, writing
@@ -102,7 +102,7 @@ def _search_shard(
         index = faiss.deserialize_index(index_from)
     vectors = np.load(vectors_from, mmap_mode="r") if isinstance(vectors_from, str) else vectors_from
     if isinstance(index, faiss.IndexIVF):
-        index.nprobe = min(params.nprobe, index.nlist)  # as build_index set it
+        index.nprobe = ivf_probes(index.ntotal, index.nlist, params)  # as build_index set it
     return neighbour_pairs(index, vectors, threshold, params, rows=np.arange(lo, hi, dtype=np.int64))
 
 

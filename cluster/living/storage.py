@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from cluster.errors import IndexFormatError, IndexLockedError, StoreError
+from cluster.index import ivf_probes
 from cluster.pipeline import Settings
 from cluster.schemas import ARTICLES, NEIGHBOURS, conform
 from cluster.store import (
@@ -235,7 +236,7 @@ class Generation:
         except RuntimeError as exc:
             raise IndexFormatError(f"index file {path} cannot be read: {str(exc).splitlines()[0]}") from None
         if isinstance(index, faiss.IndexIVF):
-            index.nprobe = min(self.settings.index.nprobe, index.nlist)
+            index.nprobe = ivf_probes(index.ntotal, index.nlist, self.settings.index)
         return index
 
     @property

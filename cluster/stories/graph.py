@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 # Above ``exact_max`` articles the k nearest come from an IVF index (recall and story ARI against the exact
 # search: benchmarks/README.md, "Scale and memory"); up to it from an exact one, as before.
-KNN_INDEX = IndexParams(exact_max=20_000, list_size=256, nprobe=16, quantised=False)  # float lists: exact order
+KNN_INDEX = IndexParams(  # float lists: exact order; lists of ~256 articles at any n, 16 probes (as measured)
+    exact_max=20_000, list_size=256, sqrt_lists=0, nprobe=16, scan_min=0, quantised=False
+)
 
 
 def knn_edges(
