@@ -51,11 +51,15 @@ def open_cache(out: Path, model: str, dim: int, reuse: bool = True) -> Embedding
     return EmbeddingCache(cache_path(out, model, dim), model, dim, reuse, npz=npz_cache_path(out, model, dim))
 
 
+def as_keys(hashes: list[str] | np.ndarray) -> np.ndarray:
+    """Hex content hashes as the shards keep them: a bytes array (an array already of keys as it is)."""
+    return hashes if isinstance(hashes, np.ndarray) else np.array([h.encode("ascii") for h in hashes], dtype="S")
+
+
 def write_shard(folder: Path, name: str, hashes: list[str] | np.ndarray, vectors: np.ndarray) -> None:
     """One shard: its vectors, then its hashes (whose presence marks the shard complete)."""
-    keys = hashes if isinstance(hashes, np.ndarray) else np.array([h.encode("ascii") for h in hashes], dtype="S")
     write_array(np.ascontiguousarray(vectors, dtype=np.float32), folder / f"{name}.npy")
-    write_array(keys, folder / f"{name}{_HASHES}")
+    write_array(as_keys(hashes), folder / f"{name}{_HASHES}")
 
 
 def run_name() -> str:
@@ -160,7 +164,7 @@ class EmbeddingCache:
         except (OSError, StoreError) as exc:  # a folder this process may not write
             log.warning("embedding cache %s left as it is: cannot convert it into a shard (%s)", npz, exc)
             if keep and not (self.folder / f"part-npz-{self._run}{_HASHES}").is_file():
-                held = self._append(f"{npz.name} (in memory)", np.array([h.encode("ascii") for h in keep]))
+                held = self._append(f"{npz.name} (in memory)", as_keys(keep))
                 self._held[held] = fresh
             return
         log.info("embedding cache %s converted into a shard of %d vectors in %s", npz, len(keep), self.folder)
@@ -195,7 +199,7 @@ class EmbeddingCache:
         row = np.full(len(hashes), -1, dtype=np.int64)
         if not len(keys) or not hashes:
             return shard, row
-        wanted = np.array([h.encode("ascii") for h in hashes], dtype="S")
+        wanted = as_keys(hashes)
         if wanted.itemsize > keys.itemsize:
             keys = keys.astype(wanted.dtype)
         at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
@@ -254,9 +258,10 @@ class EmbeddingCache:
             raise ValueError(f"vectors shape {vectors.shape} does not match {len(hashes)} hashes × {self.dim}")
         self._remove_unwanted()
         name = name or f"part-{self._run}-{self._written:012d}"
-        write_shard(self.folder, name, hashes, vectors)  # creates the folder
+        keys = as_keys(hashes)
+        write_shard(self.folder, name, keys, vectors)  # creates the folder
         self._written += len(hashes)
-        self._append(name, np.array([h.encode("ascii") for h in hashes], dtype="S"))
+        self._append(name, keys)
         return name
 
     def _remove_unwanted(self) -> None:
@@ -285,9 +290,10 @@ class EmbeddingCache:
                 log.warning("embedding shards in %s not merged (%s)", self.folder, exc)
                 continue
             name = f"part-{self._run}-{self._written:012d}"
-            write_shard(self.folder, name, np.concatenate([self._hashes[i] for i in group]), vectors)
+            keys = np.concatenate([self._hashes[i] for i in group])
+            write_shard(self.folder, name, keys, vectors)
             self._written += len(vectors)
-            self._append(name, np.concatenate([self._hashes[i] for i in group]))
+            self._append(name, keys)
             merged.update(group)
         for i in sorted(merged):
             (self.folder / f"{self.names[i]}{_HASHES}").unlink(missing_ok=True)
