@@ -36,14 +36,14 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
+from benchmarks.common import REPO_ROOT, data_dir, encoder_cache, load_jsonl, write_result  # noqa: E402
 from benchmarks.syndicate import ARTICLES_FILE, copy_pairs, generate  # noqa: E402
 from cluster import dedup  # noqa: E402
 from cluster.cache import EmbeddingCache  # noqa: E402
 from cluster.embed import load_encoder  # noqa: E402
 from cluster.ingest import read_corpus  # noqa: E402
 from cluster.pipeline import Settings, run  # noqa: E402
-from cluster.store import model_key, write_run  # noqa: E402
+from cluster.store import write_run  # noqa: E402
 
 LEVELS = ("clean", "light", "medium", "heavy")
 JACCARD = (0.3, 0.5, 0.7)
@@ -230,10 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     n = args.n or (50 if args.quick else 200)
     encoder = load_encoder()
-    key = model_key(encoder.name, encoder.dim)
-    cache = EmbeddingCache(
-        args.cache / f"shards-{key}", encoder.name, encoder.dim, npz=args.cache / f"embeddings-{key}.npz"
-    )
+    cache = encoder_cache(args.cache, "shards", encoder, "embeddings")
     articles = load_jsonl(folder / ARTICLES_FILE)
     levels = [run_level(level, articles, n, encoder, cache) for level in (["medium"] if args.quick else LEVELS)]
     for level in levels:

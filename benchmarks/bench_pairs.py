@@ -26,14 +26,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
+from benchmarks.common import REPO_ROOT, data_dir, encoder_cache, load_jsonl, write_result  # noqa: E402
 from cluster.cache import EmbeddingCache  # noqa: E402
 from cluster.embed import load_encoder  # noqa: E402
 from cluster.evaluate import pair_cosines  # noqa: E402
 from cluster.exact import text_hash  # noqa: E402
 from cluster.metrics import best_threshold, pair_scores  # noqa: E402
 from cluster.pipeline import Settings  # noqa: E402
-from cluster.store import model_key  # noqa: E402
 
 FILE = "mrpc_train.jsonl"
 SEED = 0
@@ -96,8 +95,7 @@ def main() -> int:
     tune, test = split(len(rows), args.seed)
 
     encoder = load_encoder(backend=args.backend)
-    key = model_key(encoder.name, encoder.dim)
-    cache = EmbeddingCache(args.cache / f"pairs-{key}", encoder.name, encoder.dim, npz=args.cache / f"pairs-{key}.npz")
+    cache = encoder_cache(args.cache, "pairs", encoder)
     cached = CachedEncoder(encoder, cache)
     start = time.perf_counter()
     ours = pair_cosines(cached, text1, text2)

@@ -32,7 +32,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
+from benchmarks.common import REPO_ROOT, data_dir, encoder_cache, load_jsonl, write_result  # noqa: E402
 from cluster import stories as st  # noqa: E402
 from cluster.cache import EmbeddingCache  # noqa: E402
 from cluster.embed import encode_in_order, load_encoder  # noqa: E402
@@ -40,7 +40,6 @@ from cluster.exact import text_hash  # noqa: E402
 from cluster.ingest import read_corpus  # noqa: E402
 from cluster.metrics import cluster_scores  # noqa: E402
 from cluster.pipeline import Settings, embed, find_neighbours, group, prepare, run  # noqa: E402
-from cluster.store import model_key  # noqa: E402
 
 TRAIN, DEV = "fnc1_train_stories.jsonl", "fnc1_stories_dev.jsonl"
 FIGURES = ("ari", "b3_f1", "pair_precision", "pair_recall", "ami", "n_pred", "n_gold")
@@ -122,10 +121,7 @@ def agglomerative(article_vectors: np.ndarray, threshold: float) -> np.ndarray:
 
 def article_embeddings(texts: list[str], encoder, cache_dir: Path) -> np.ndarray:
     """Whole-article vectors (the model reads the first 256 tokens), cached by text hash."""
-    key = model_key(encoder.name, encoder.dim)
-    cache = EmbeddingCache(
-        cache_dir / f"articles-{key}", encoder.name, encoder.dim, npz=cache_dir / f"articles-{key}.npz"
-    )
+    cache = encoder_cache(cache_dir, "articles", encoder)
     hashes = [text_hash(t) for t in texts]
     found, vectors = cache.lookup(hashes)
     if not found.all():
@@ -152,10 +148,7 @@ def main() -> int:
     from sklearn.metrics import adjusted_rand_score
 
     encoder = load_encoder(backend=args.backend)
-    key = model_key(encoder.name, encoder.dim)
-    cache = EmbeddingCache(
-        args.cache / f"shards-{key}", encoder.name, encoder.dim, npz=args.cache / f"embeddings-{key}.npz"
-    )
+    cache = encoder_cache(args.cache, "shards", encoder, "embeddings")
     gold_of = {r["id"]: r["story_id"] for name in (TRAIN, DEV) for r in load_jsonl(folder / name)}
     text_of = {r["id"]: r["text"] for name in (TRAIN, DEV) for r in load_jsonl(folder / name)}
     vectors, paragraphs, ids = story_inputs(folder / TRAIN, encoder, cache)

@@ -43,7 +43,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
+from benchmarks.common import REPO_ROOT, data_dir, encoder_cache, load_jsonl, write_result  # noqa: E402
 from benchmarks.syndicate import ARTICLES_FILE, copy_pairs, generate  # noqa: E402
 from cluster import copies as copies_mod  # noqa: E402
 from cluster.cache import EmbeddingCache  # noqa: E402
@@ -52,7 +52,6 @@ from cluster.ingest import read_corpus  # noqa: E402
 from cluster.metrics import cluster_scores  # noqa: E402
 from cluster.paragraphs import split_text  # noqa: E402
 from cluster.pipeline import Result, Settings, analyse, prepare, run  # noqa: E402
-from cluster.store import model_key  # noqa: E402
 
 LEVELS = ("clean", "light", "medium", "heavy")
 PARA_THRESHOLDS = (0.5, 0.7, 0.8)
@@ -418,10 +417,7 @@ def main() -> int:
         parser.error(f"unknown level(s) {unknown}; choose from {LEVELS}")
     articles = load_jsonl(folder / ARTICLES_FILE)
     encoder = load_encoder(backend=args.backend)
-    key = model_key(encoder.name, encoder.dim)
-    cache = EmbeddingCache(
-        args.cache / f"shards-{key}", encoder.name, encoder.dim, npz=args.cache / f"embeddings-{key}.npz"
-    )
+    cache = encoder_cache(args.cache, "shards", encoder, "embeddings")
     results = []
     for level in levels:
         results.append(run_level(level, articles, n_origins, args.seed, encoder, cache,

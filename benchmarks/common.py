@@ -28,6 +28,7 @@ __all__ = [
     "REPO_ROOT",
     "RESULTS_DIR",
     "data_dir",
+    "encoder_cache",
     "load_jsonl",
     "machine_info",
     "write_result",
@@ -181,3 +182,17 @@ def run_worker(script: str | Path, args: Sequence[str], cwd: Path) -> dict[str, 
     finally:
         target.unlink(missing_ok=True)
     return row
+
+
+def encoder_cache(folder: Path, prefix: str, encoder: Any, npz_prefix: str | None = None) -> Any:
+    """The benchmarks' embedding cache of ``encoder`` in ``folder``: shards in ``<prefix>-<key>`` (an old
+    ``<npz_prefix>-<key>.npz`` converted), keyed by :func:`cluster.embed.cache_name` — model, backend and
+    ONNX graph — so vectors of an earlier graph are never reused."""
+    from cluster.cache import EmbeddingCache
+    from cluster.embed import cache_name
+    from cluster.store import model_key
+
+    name = cache_name(encoder)
+    key = model_key(name, encoder.dim)
+    npz = folder / f"{npz_prefix or prefix}-{key}.npz"
+    return EmbeddingCache(folder / f"{prefix}-{key}", name, encoder.dim, npz=npz)

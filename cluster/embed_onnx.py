@@ -73,8 +73,12 @@ def export_int8(folder: Path, target: Path, per_channel: bool = True, opset: int
     """Export the transformer of the sentence-transformers model in ``folder`` to ONNX and quantise its weights
     to int8 (dynamic quantisation, QInt8 weights), writing ``target`` atomically. Needs torch, transformers, onnx.
 
-    Per-channel weights by default: on 300 FNC-1 paragraphs the mean cosine to fp32 is 0.993 with them and
-    0.959 per tensor (benchmarks/README.md, speed section)."""
+    The graph takes ``input_ids`` alone (token types zero, as the tokenizer gives one segment) and has no
+    attention mask: the encoder runs one unpadded text per call, where a mask of ones changes nothing. Traced
+    with eager attention, not torch's fused kernel, whose export adds mask arithmetic (Where, IsNaN) to every
+    layer. Both cut ≈ 10 % of the CPU time of a text, same cosine to fp32 (benchmarks/README.md, "Mask-free
+    graph"). Per-channel weights by default: on 300 FNC-1 paragraphs the mean cosine to fp32 is 0.993 with them
+    and 0.959 per tensor (benchmarks/README.md, speed section)."""
     try:
         import onnx  # noqa: F401  (quantize_dynamic needs it; fail here with a clear message)
         import torch
@@ -85,27 +89,27 @@ def export_int8(folder: Path, target: Path, per_channel: bool = True, opset: int
             f"building the ONNX graph of {folder} needs torch and onnx ({exc.name} is missing): "
             "pip install onnx, or use --backend torch"
         ) from None
-    transformer = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    transformer = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    sample = tokenizer(["a sample sentence to trace"], return_tensors="pt")
+    token_types = "token_type_ids" in sample
 
-    class Hidden(torch.nn.Module):  # keyword arguments: the order of BertModel.forward's differs by version
+    class Hidden(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.inner = transformer
 
-        def forward(self, *args: torch.Tensor) -> torch.Tensor:
-            return self.inner(**dict(zip(names, args, strict=True))).last_hidden_state
+        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+            extra = {"token_type_ids": torch.zeros_like(input_ids)} if token_types else {}
+            return self.inner(input_ids=input_ids, **extra).last_hidden_state
 
-    model = Hidden().eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-    sample = tokenizer(["a sample sentence to trace", "another"], padding=True, return_tensors="pt")
-    names = [n for n in INPUTS if n in sample]
-    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"last_hidden_state": {0: "batch", 1: "sequence"}}
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "last_hidden_state": {0: "batch", 1: "sequence"}}
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         fp32 = Path(tmp) / "model-fp32.onnx"
         with torch.no_grad():
             torch.onnx.export(
-                model, tuple(sample[n] for n in names), str(fp32), input_names=names,
+                Hidden().eval(), (sample["input_ids"],), str(fp32), input_names=["input_ids"],
                 output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=opset, dynamo=False,
             )  # fmt: skip
         int8 = Path(tmp) / "model.onnx"
@@ -113,6 +117,14 @@ def export_int8(folder: Path, target: Path, per_channel: bool = True, opset: int
         os.replace(int8, target)
     log.info("built int8 ONNX graph of %s at %s (%.1f MB)", folder, target, target.stat().st_size / 1e6)
     return target
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
 
 
 def graph_for(folder: Path, shipped: bool) -> Path:
@@ -139,7 +151,11 @@ class OnnxEncoder:
     One text per call by default: dynamic quantisation scales the activations of a whole batch (padding
     included), so in a batch a text's vector would depend on its neighbours. Alone, a text always gets the
     same vector (an index grown by ``add`` equals one build), it is closer to fp32 (mean cosine 0.9934 vs
-    0.9926 at 64 on 600 FNC-1 paragraphs) and no slower on a CPU (no padding; benchmarks/README.md).
+    0.9926 at 64 on 600 FNC-1 paragraphs) and no slower on a CPU (no padding; benchmarks/README.md). A graph
+    without an ``attention_mask`` input (:func:`export_int8`'s) runs one text per call only.
+
+    ``graph_id`` (the graph file's digest) tells vectors of two graphs apart: an embedding cache is keyed by it
+    (:func:`cluster.embed.cache_name`), so vectors of an earlier graph are never mixed with this one's.
     """
 
     def __init__(
@@ -165,6 +181,9 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
+        if batch_size > 1 and "attention_mask" not in self.inputs:
+            raise ValueError(f"the graph {graph} has no attention mask: it runs one text per call (batch_size 1)")
+        self.graph_id = _digest(graph)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.device = "cpu"
         self.backend = "onnx-int8"
@@ -187,7 +206,9 @@ class OnnxEncoder:
         self, rows: np.ndarray, windows: list[Window], lengths: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ids, mask = padded(windows, rows, lengths)
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:  # graphs built before the mask-free export
+            feed["token_type_ids"] = np.zeros_like(ids)
         return rows, self.session.run(None, {k: feed[k] for k in self.inputs})[0], mask
 
     def _run_batches(

@@ -115,12 +115,15 @@ def manifest(
     reencoded: list[Problem] | None = None,
     outcomes: dict[str, int] | None = None,
     languages: dict[str, int] | None = None,
+    cache: str | None = None,
 ) -> dict[str, Any]:
+    """The run's manifest. ``cache``: what its embedding cache is keyed by (:func:`cluster.embed.cache_name`;
+    default the model name)."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
-        "model": {"name": model, "dim": dim},
+        "model": {"name": model, "dim": dim, "cache": cache or model},
         "settings": settings.as_dict(),
         "format": fmt,
         "inputs": inputs,

@@ -10,7 +10,7 @@ from pathlib import Path
 from cluster.cache import open_cache
 from cluster.contradictions import NLIScorer, load_nli
 from cluster.distributed import EngineOptions, open_engine
-from cluster.embed import Encoder, encoder_dim, load_encoder
+from cluster.embed import Encoder, cache_name, encoder_dim, load_encoder
 from cluster.ingest import Columns
 from cluster.pipeline import Result, Settings, run
 from cluster.report import Summary, embedding_info, manifest, summarise
@@ -87,7 +87,7 @@ def run_corpus(
         dim = encoder_dim(encoder)
         embedder = engine.embedder(encoder, options.out, reuse=options.use_cache)  # None: the pipeline's embed
         local_cache = options.use_cache and embedder is None  # the same shards as Ray's (cluster/cache.py)
-        cache = open_cache(options.out, encoder.name, dim) if local_cache else None
+        cache = open_cache(options.out, cache_name(encoder), dim) if local_cache else None
         result: Result = run(
             corpus.documents, encoder, settings, cache, progress, nli=choose_nli(options.nli_model, options.use_nli),
             vectors_path=vectors_path(options.out, encoder.name, dim), search=engine.search, embedder=embedder,
@@ -97,6 +97,7 @@ def run_corpus(
     data = manifest(
         result, settings, model=encoder.name, dim=dim, inputs=corpus.files, problems=corpus.problems, fmt=options.fmt,
         columns=asdict(Columns(*options.columns)), reencoded=corpus.reencoded, outcomes=corpus.outcomes,
+        cache=cache_name(encoder),
     )
     summary = summarise(result, corpus.problems, model=encoder.name, reencoded=corpus.reencoded,
                         outcomes=corpus.outcomes, embedding=embedding_info(result, encoder))

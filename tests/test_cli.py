@@ -252,7 +252,7 @@ def test_malformed_line_is_skipped_reported_and_listed(runner: CliRunner, tmp_pa
         "count": 1,
         "records": [{"file": str(path), "line": 2, "message": "malformed JSON: Expecting value (column 1)"}],
     }
-    assert manifest["model"] == {"name": "fake", "dim": 8}
+    assert manifest["model"] == {"name": "fake", "dim": 8, "cache": "fake"}  # the cache key: the name (no graph)
     assert manifest["format"] == "parquet"
     assert manifest["inputs"] == [str(path)]
     assert manifest["counts"]["documents"] == 3

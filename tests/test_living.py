@@ -84,7 +84,7 @@ def test_export_writes_what_run_writes(tmp_path: Path, halves: tuple[Path, Path,
         want = pl.read_parquet(tmp_path / "run" / f"{name}.parquet")
         assert_frame_equal(got, want, check_exact=False, abs_tol=1e-5)
     manifest = json.loads((tmp_path / "exported" / "manifest.json").read_text())
-    assert manifest["model"] == {"name": "words", "dim": 64} and manifest["counts"]["documents"] > 0
+    assert manifest["model"] == {"name": "words", "dim": 64, "cache": "words"} and manifest["counts"]["documents"] > 0
     assert manifest["contradiction_layers"] == ["detail"]
     assert (living.current(tmp_path / "idx").path / "contradictions.parquet").is_file()  # judged once, kept
     living.export(tmp_path / "idx", tmp_path / "again")

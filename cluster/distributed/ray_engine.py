@@ -45,7 +45,7 @@ import ray
 from cluster.cache import open_cache, run_name, write_shard
 from cluster.distributed import EngineError, EngineOptions
 from cluster.distributed.ray_read import read_corpus_ray
-from cluster.embed import DEFAULT_MODEL, Encoder, encoder_dim, load_encoder, normalise_rows
+from cluster.embed import DEFAULT_MODEL, Encoder, cache_name, encoder_dim, load_encoder, normalise_rows
 from cluster.embed_onnx import cpu_count
 from cluster.errors import NewsDedupError
 from cluster.exact import distinct_hashes, distinct_texts
@@ -81,12 +81,12 @@ class _Embed:
         return {"shard": np.array([name]), "rows": np.array([len(vectors)], dtype=np.int64)}
 
 
-def _describe(factory: EncoderFactory) -> tuple[str, int, str, str]:
-    """(name, dim, device, backend) of the encoder an actor would load: run once as a task, before the pool
-    starts."""
+def _describe(factory: EncoderFactory) -> tuple[str, int, str, str, str | None]:
+    """(name, dim, device, backend, graph id) of the encoder an actor would load: run once as a task, before the
+    pool starts."""
     encoder = factory()
     device, backend = str(getattr(encoder, "device", "cpu")), str(getattr(encoder, "backend", "torch-fp32"))
-    return encoder.name, encoder_dim(encoder), device, backend
+    return encoder.name, encoder_dim(encoder), device, backend, getattr(encoder, "graph_id", None)
 
 
 def _search_shard(
@@ -128,8 +128,10 @@ class RayEncoder:
     def __init__(
         self, factory: EncoderFactory, name: str, dim: int, device: str, backend: str, *, actors: int, threads: int,
         gpus: float, batch_size: int, progress: Callable[[int, int], None] | None = None,
+        graph_id: str | None = None,
     ) -> None:  # fmt: skip
         self.factory = factory
+        self.graph_id = graph_id  # the actors' ONNX graph: keys the shared embedding cache (cache_name)
         self.name = name
         self.dim = dim
         self.device = device
@@ -311,14 +313,14 @@ class RayEngine:
         )
         probe = ray.remote(_describe).options(num_cpus=options.threads_per_actor, num_gpus=options.gpus_per_actor)
         try:
-            name, dim, device, backend = ray.get(probe.remote(factory))
+            name, dim, device, backend, graph_id = ray.get(probe.remote(factory))
         except ray.exceptions.RayError as exc:
             raise _unwrapped(exc) from None
         log.info("Ray encoder %s (dim %d, %s): %d actors", name or DEFAULT_MODEL, dim, device, self.actors)
         size = options.batch_size or (BATCH_GPU if options.gpus_per_actor else BATCH_CPU)
         return RayEncoder(
             factory, name, dim, device, backend, actors=self.actors, threads=options.threads_per_actor,
-            gpus=options.gpus_per_actor, batch_size=size, progress=progress,
+            gpus=options.gpus_per_actor, batch_size=size, progress=progress, graph_id=graph_id,
         )  # fmt: skip
 
     def search(self, vectors: np.ndarray, settings: Settings, progress: Progress | None = None) -> Neighbours:
@@ -383,7 +385,7 @@ def embed_in_shards(
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     hashes, dim = distinct_hashes(paragraphs), encoder.dim
-    store = open_cache(out, encoder.name, dim, reuse)  # the local engine's cache too
+    store = open_cache(out, cache_name(encoder), dim, reuse)  # the local engine's cache too
     shard, row = store.locate(hashes)
     missing = np.flatnonzero(shard < 0)
     if len(missing):
