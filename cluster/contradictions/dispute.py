@@ -44,6 +44,7 @@ _NON_ANSWER = re.compile(
 )
 _RUN = re.compile(r"\w+")
 _VERB_WORDS = frozenset(v.lower() for v in _CLAIM | _DENY)
+_VERB_STEMS = tuple(sorted(v for v in _VERB_WORDS if not any(w != v and w in v for w in _VERB_WORDS)))
 _CONTESTING = {v.lower() for v in _CONTEST | _DENY}
 #: Words of contest or denial, none inside another ("insist" stands for "insists"): a text holds a verb of
 #: contest or denial (which :func:`sentence_dispute` and :func:`pair_dispute` both need) only if it holds one
@@ -127,6 +128,9 @@ def _verbs(sentence: str) -> Iterator[tuple[int, int, str]]:
     if not _PLAIN_VERBS or any(c in sentence for c in CASE_FOLD_SPECIALS):
         yield from ((m.start(), m.end(), m.group(0)) for m in _VERB.finditer(sentence))
         return
+    lowered = sentence.lower()
+    if not any(stem in lowered for stem in _VERB_STEMS):
+        return  # no listed word inside, so no run equal to one
     for m in _RUN.finditer(sentence):
         word = m.group()
         if word.isascii() and word.lower() in _VERB_WORDS:

@@ -333,6 +333,8 @@ class _Polarities:
     def __init__(self, toks: Sequence[_Token]) -> None:
         self.toks = toks
         low = [t.text.lower() for t in toks]
+        self.low = low
+        self.alnum = [any(c.isalnum() for c in t.text) for t in toks]
         self.cues = [_cue_at(toks, k) for k in range(len(toks))]
         self.starts = [0] * len(toks)
         for i in range(1, len(toks)):  # the token after the last clause break before i
@@ -369,8 +371,13 @@ class _Polarities:
             return True
         return i - 1 > start and self.n_intents[i - 1] > self.n_intents[start]
 
+    def set_aside(self, i: int) -> bool:
+        """:func:`_set_aside`, reading the lower-case tokens once."""
+        words = tuple(self.low[k] for k in range(max(0, i - 4), i) if self.alnum[k])[-2:]
+        return words in _SET_ASIDE
+
     def __call__(self, i: int) -> str:
-        if self.negated(i) is not None or _set_aside(self.toks, i):
+        if self.negated(i) is not None or self.set_aside(i):
             return "negated"
         return "unclear" if self.clause_negated(i) or self.intended(i) else "affirmed"
 

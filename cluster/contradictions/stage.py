@@ -77,12 +77,15 @@ def story_text_pairs(
     per_story = content.join(stories, on="doc_id").group_by("story_id").agg(pl.col("text_id").unique().sort())
     lefts, rights = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     scores = [np.zeros(0, dtype=np.float32)]
+    plain = np.asarray(vectors)  # a memory map's rows as a plain array: no subclass overhead per story
     for texts in per_story["text_id"].to_list():
         if len(texts) < 2 or len(texts) > max_texts:
             continue
         ids = np.asarray(texts, dtype=np.int64)
-        sims = vectors[ids] @ vectors[ids].T
-        a, b = np.nonzero(np.triu(sims >= min_cosine, k=1))
+        sims = plain[ids] @ plain[ids].T  # two buffers: numpy would take A @ A.T of one buffer another way
+        a, b = np.nonzero(sims >= min_cosine)
+        upper = a < b  # the pairs above the diagonal, in the same (row-major) order
+        a, b = a[upper], b[upper]
         lefts.append(ids[a])
         rights.append(ids[b])
         scores.append(sims[a, b])
