@@ -311,18 +311,16 @@ def _set_aside(toks: Sequence[_Token], i: int) -> bool:
 
 
 @lru_cache(maxsize=1 << 16)
-def _flip_sites(text: str) -> dict[str, tuple[list[int], frozenset[str]]]:
-    """Stem of each flippable word of ``text`` (:func:`_flippable`): the token positions where it occurs and
-    their polarities (:func:`_polarity`); kept per sentence, which meets many others. Read only."""
+def _flip_sites(text: str) -> tuple[dict[str, list[int]], _Polarities | None]:
+    """Stem of each flippable word of ``text`` (:func:`_flippable`) and the token positions where it occurs, with
+    the sentence's :class:`_Polarities` (None when no word is flippable); kept per sentence, which meets many
+    others. Read only: a polarity is read only for a stem the other sentence shares."""
     toks = _tokens(text)
     where: dict[str, list[int]] = {}
     for k, t in enumerate(toks):
         if _flippable(t):
             where.setdefault(_stem(t.text), []).append(k)
-    if not where:
-        return {}
-    polarity = _Polarities(toks)
-    return {stem: (idx, frozenset(polarity(i) for i in idx)) for stem, idx in where.items()}
+    return where, (_Polarities(toks) if where else None)
 
 
 class _Polarities:
@@ -339,6 +337,7 @@ class _Polarities:
         self.starts = [0] * len(toks)
         for i in range(1, len(toks)):  # the token after the last clause break before i
             self.starts[i] = i if low[i - 1] in _CLAUSE_BREAK else self.starts[i - 1]
+        self.seen: dict[tuple[int, ...], frozenset[str]] = {}
         self.n_cues, self.n_modals, self.n_intents = [0], [0], [0]  # counts over toks[:k]
         for k, w in enumerate(low):
             self.n_cues.append(self.n_cues[-1] + (self.cues[k] is not None))
@@ -381,6 +380,13 @@ class _Polarities:
             return "negated"
         return "unclear" if self.clause_negated(i) or self.intended(i) else "affirmed"
 
+    def of(self, idx: list[int]) -> frozenset[str]:
+        """The polarities of the tokens at ``idx`` (kept: a stem meets the same stem of many sentences)."""
+        key = tuple(idx)
+        if key not in self.seen:
+            self.seen[key] = frozenset(self(i) for i in idx)
+        return self.seen[key]
+
 
 def _flippable(token: _Token) -> bool:
     """Whether a negation flip of this word can be a claim: a lower-case content word. Names
@@ -402,12 +408,12 @@ def _negation_flips(a: str, b: str, ta: Sequence[_Token], tb: Sequence[_Token]) 
     against Nusra, but a war against Islam``), or whose polarity is unclear, is no flip. The two
     occurrences must be :func:`_comparable`.
     """
-    where_a, where_b = _flip_sites(a), _flip_sites(b)
-    for stem, (idx_a, pol_a) in where_a.items():
-        found = where_b.get(stem)
-        if found is None:
+    (where_a, polarity_a), (where_b, polarity_b) = _flip_sites(a), _flip_sites(b)
+    for stem, idx_a in where_a.items():
+        idx_b = where_b.get(stem)
+        if idx_b is None or polarity_a is None or polarity_b is None:
             continue
-        idx_b, pol_b = found
+        pol_a, pol_b = polarity_a.of(idx_a), polarity_b.of(idx_b)
         if len(pol_a) != 1 or len(pol_b) != 1 or pol_a == pol_b or "unclear" in pol_a | pol_b:
             continue
         pair = next(((i, j) for i in idx_a for j in idx_b if _comparable(ta, i, tb, j)), None)
