@@ -4,6 +4,8 @@ Reads ``paragraphs.parquet`` and ``documents.parquet`` (with ``story_id``) of a 
 (``.npy``, one row per ``text_id``), then times :func:`cluster.contradictions.stage.find_contradictions` as
 ``newsdedup run`` calls it (the detail layer; ``--nli`` adds the shipped NLI model, loaded before the clock).
 ``--reference`` compares the table with one saved before (``DataFrame.equals``): a speed-up must not change it.
+Each repeat starts cold: the per-sentence caches of ``cluster.contradictions`` are emptied first, as in a fresh
+process (a second run in one process would read its sentences from the first run's caches).
 
     python benchmarks/bench_contradiction_stage.py --run OUT --vectors OUT/vectors.npy [--english] [--nli]
         [--all-flags] [--repeats 3] [--save table.parquet] [--reference table.parquet] [--out NAME]
@@ -56,6 +58,20 @@ def _timed_parts(module: Any, seconds: dict[str, float]) -> None:
         setattr(module, name, functools.wraps(function)(wrapped))
 
 
+def _cold() -> int:
+    """Empty every per-text cache of the contradiction modules (not the word lists), so each repeat starts as a
+    fresh process does (the stage runs once per ``newsdedup run``); returns how many caches were emptied."""
+    emptied = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("cluster.contradictions") or name.endswith(".lexicon") or module is None:
+            continue
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                value.cache_clear()
+                emptied += 1
+    return emptied
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any] | None:
     import polars as pl
 
@@ -85,6 +101,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any] | None:
     rows, table = [], None
     for _ in range(args.repeats):
         parts.clear()
+        caches = _cold()
         stats: dict[str, int] = {}
         start, cpu = time.perf_counter(), time.process_time()
         table = stage.find_contradictions(
@@ -96,6 +113,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any] | None:
                 "cpu_seconds": round(time.process_time() - cpu, 2),
                 "parts_cpu_seconds": {k: round(v, 2) for k, v in parts.items()},
                 "stats": stats,
+                "caches_emptied_before": caches,
             }
         )
         last = rows[-1]
