@@ -19,6 +19,7 @@ The spans are the two attributions, each with its source ("Russian Federation in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,6 +42,18 @@ _NON_ANSWER = re.compile(
     r"can[’']t|cannot|unable\s+to|did\s+not|or)|n[’']t)\s*$",
     re.I,
 )
+_RUN = re.compile(r"\w+")
+_VERB_WORDS = frozenset(v.lower() for v in _CLAIM | _DENY)
+_VERB_STEMS = tuple(sorted(v for v in _VERB_WORDS if not any(w != v and w in v for w in _VERB_WORDS)))
+_CONTESTING = {v.lower() for v in _CONTEST | _DENY}
+#: Words of contest or denial, none inside another ("insist" stands for "insists"): a text holds a verb of
+#: contest or denial (which :func:`sentence_dispute` and :func:`pair_dispute` both need) only if it holds one
+#: of these, ASCII case aside, or one of :data:`CASE_FOLD_SPECIALS`.
+CONTEST_STEMS = tuple(sorted(v for v in _CONTESTING if not any(w != v and w in v for w in _CONTESTING)))
+# Characters outside ASCII that ``re.IGNORECASE`` matches to an ASCII letter (İ ı ſ K): where none occurs,
+# a match of an ASCII word list is an ASCII word equal to it in lower case.
+CASE_FOLD_SPECIALS = ("\u0130", "\u0131", "\u017f", "\u212a")
+_PLAIN_VERBS = all(v.isascii() and v.isalpha() for v in _VERB_WORDS)
 MAX_SOURCE_WORDS = 6
 DISPUTE_SCORE = 0.7  # a stated dispute; no model scores it
 
@@ -94,13 +107,34 @@ def _attributions(sentence: str) -> tuple[Attribution, ...]:
     """:func:`attributions`, kept per sentence: an article's disputes read each sentence about nine times (alone,
     and in both orders beside each neighbour), and wire copies repeat the same sentences."""
     out: list[Attribution] = []
-    for m in _VERB.finditer(sentence):
-        if _NON_ANSWER.search(sentence[max(0, m.start() - 40) : m.start()]):
+    for start, end, verb in _verbs(sentence):
+        if _NON_ANSWER.search(sentence[max(0, start - 40) : start]):
             continue  # "would not confirm or deny", "declined to deny": no answer, neither a claim nor a denial
-        found = _source(sentence, m.start())
+        found = _source(sentence, start)
         if found is not None:
-            out.append(Attribution(found[0], m.start(), m.end(), m.group(0), found[1]))
+            out.append(Attribution(found[0], start, end, verb, found[1]))
     return tuple(out)
+
+
+def _verbs(sentence: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, text) of each match of ``_VERB`` in ``sentence``, in order, found without the regex.
+
+    ``_VERB`` is ``\\b(w1|w2|...)\\b`` over ASCII words, case-insensitive: a match starts a word run
+    (``\\w+``) and, as the word ends in a letter and a boundary follows, ends it too; so the matches are the
+    runs equal to a listed word, ASCII-case aside. One scan for runs and a set look-up instead of trying
+    every alternative at every position; the regex itself where a character that ``re.IGNORECASE`` folds
+    onto an ASCII letter could match (:data:`CASE_FOLD_SPECIALS`).
+    """
+    if not _PLAIN_VERBS or any(c in sentence for c in CASE_FOLD_SPECIALS):
+        yield from ((m.start(), m.end(), m.group(0)) for m in _VERB.finditer(sentence))
+        return
+    lowered = sentence.lower()
+    if not any(stem in lowered for stem in _VERB_STEMS):
+        return  # no listed word inside, so no run equal to one
+    for m in _RUN.finditer(sentence):
+        word = m.group()
+        if word.isascii() and word.lower() in _VERB_WORDS:
+            yield m.start(), m.end(), word
 
 
 def _clause_end(sentence: str, start: int) -> int:
@@ -193,11 +227,15 @@ def article_disputes(sentences: list[str], window: int = 2) -> list[tuple[int, i
     """Disputes inside one article: (index of sentence a, index of sentence b, conflict); a == b for a dispute
     stated in one sentence; two sentences at most ``window`` apart otherwise."""
     out: list[tuple[int, int, Conflict]] = []
+    found = [_attributions(s) for s in sentences]
+    denies = [any(x.denies for x in f) for f in found]
     for i, sentence in enumerate(sentences):
-        one = sentence_dispute(sentence)
+        one = sentence_dispute(sentence) if len(found[i]) >= 2 else None  # a dispute in one sentence needs two
         if one is not None:
             out.append((i, i, one))
         for j in range(i + 1, min(len(sentences), i + 1 + window)):
+            if not (denies[i] or denies[j]):
+                continue  # pair_dispute needs a denial on one side
             two = pair_dispute(sentence, sentences[j])
             if two is not None:
                 out.append((i, j, two))

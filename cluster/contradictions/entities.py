@@ -210,6 +210,9 @@ def same_name(a: str, b: str) -> bool:
 
 # Roles a person holds: the same role of the same organisation given to two people is a conflict.
 _ROLES: tuple[tuple[str, ...], ...] = tuple(sorted(phrases("roles"), key=len, reverse=True))  # longest first
+_ROLES_BY_FIRST: dict[str, tuple[tuple[str, ...], ...]] = {}  # the roles starting with a word, longest first
+for _role in _ROLES:
+    _ROLES_BY_FIRST[_role[0]] = (*_ROLES_BY_FIRST.get(_role[0], ()), _role)
 
 
 def _name_tokens(toks: Sequence[_Token]) -> bool:
@@ -227,7 +230,7 @@ def _roles(text: str) -> tuple[tuple[tuple[str, str], Span], ...]:
     out: list[tuple[tuple[str, str], Span]] = []
     i = 1
     while i < len(toks):
-        role = next((r for r in _ROLES if tuple(low[i : i + len(r)]) == r), None)
+        role = next((r for r in _ROLES_BY_FIRST.get(low[i], ()) if tuple(low[i : i + len(r)]) == r), None)
         if role is None:
             i += 1
             continue

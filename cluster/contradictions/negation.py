@@ -185,12 +185,10 @@ def _antonym_flips(a: str, b: str, ta: Sequence[_Token], tb: Sequence[_Token]) -
 
     Not a flip: a pair found whole on either side (``male and female passengers``), a word whose
     clause holds a negation that may reach it, and words that are not :func:`_comparable`."""
-    lemmas_a = {_lemma(t.text) for t in ta}
-    lemmas_b: dict[str, int] = {}
-    for j, t in enumerate(tb):
-        lemmas_b.setdefault(_lemma(t.text), j)
+    all_a, lemmas_a, _ = _lemma_index(a)  # ta, tb are the tokens of a and b
+    lemmas_b = _lemma_index(b)[2]
     for i, t in enumerate(ta):
-        la = _lemma(t.text)
+        la = all_a[i]
         for opposite in sorted(_ANTONYMS.get(la, ())):
             found = lemmas_b.get(opposite)
             if found is None or opposite in lemmas_a or la in lemmas_b:
@@ -206,12 +204,24 @@ def _antonym_flips(a: str, b: str, ta: Sequence[_Token], tb: Sequence[_Token]) -
     return []
 
 
+@lru_cache(maxsize=1 << 16)
+def _lemma_index(text: str) -> tuple[tuple[str, ...], frozenset[str], dict[str, int]]:
+    """The lemma of each token of ``text``, the set of them, and each lemma's first token; kept per sentence
+    (it meets up to 144 others). Read only."""
+    lemmas = tuple(_lemma(t.text) for t in _tokens(text))
+    first: dict[str, int] = {}
+    for j, lemma in enumerate(lemmas):
+        first.setdefault(lemma, j)
+    return lemmas, frozenset(lemmas), first
+
+
 # Opposite claim predicates, as (lemmatised) word sequences, on top of the antonyms above
 # (confirmed/denied, approved/rejected, rose/fell, won/lost, guilty/innocent, legal/illegal ...).
 # A flip counts only when the two predicates share a content word nearby ("exceeded its
 # authority" vs "within its authority").
 _CLAIM_PAIRS: tuple[tuple[str, str], ...] = pairs("claim_pairs")
 _CLAIM_LEMMAS: dict[str, str] = mapping("claim_lemmas")
+_CLAIM_PHRASES = tuple((tuple(x.split()), tuple(y.split())) for x, y in _CLAIM_PAIRS)
 
 
 def _claim_lemma(word: str) -> str:
@@ -219,9 +229,25 @@ def _claim_lemma(word: str) -> str:
     return _CLAIM_LEMMAS.get(w, _lemma(w))
 
 
-def _find_phrase(lemmas: list[str], phrase: tuple[str, ...]) -> list[int]:
+def _find_phrase(lemmas: Sequence[str], phrase: tuple[str, ...]) -> list[int]:
     n = len(phrase)
     return [i for i in range(len(lemmas) - n + 1) if tuple(lemmas[i : i + n]) == phrase]
+
+
+@lru_cache(maxsize=1 << 16)
+def _claim_lemmas(text: str) -> tuple[tuple[str, ...], dict[str, tuple[int, ...]]]:
+    """The claim lemma of each token of ``text`` and where each lemma occurs, kept per sentence. Read only."""
+    lemmas = tuple(_claim_lemma(t.text) for t in _tokens(text))
+    where: dict[str, list[int]] = {}
+    for i, lemma in enumerate(lemmas):
+        where.setdefault(lemma, []).append(i)
+    return lemmas, {k: tuple(v) for k, v in where.items()}
+
+
+def _phrase_at(lemmas: tuple[str, ...], where: dict[str, tuple[int, ...]], phrase: tuple[str, ...]) -> list[int]:
+    """:func:`_find_phrase` by the index of first words: the same positions, in the same order."""
+    n = len(phrase)
+    return [i for i in where.get(phrase[0], ()) if i + n <= len(lemmas) and lemmas[i : i + n] == phrase]
 
 
 def _claim_context(toks: Sequence[_Token], i: int, n: int, window: int = 4) -> set[str]:
@@ -242,17 +268,16 @@ def claim_flips(a: str, b: str) -> list[Conflict]:
     """Opposite predicates about the same thing: ``exceeded its authority`` vs ``acted within
     its authority``, ``upheld the ban`` vs ``struck down the ban``."""
     ta, tb = _tokens(a), _tokens(b)
-    la, lb = [_claim_lemma(t.text) for t in ta], [_claim_lemma(t.text) for t in tb]
-    for x, y in _CLAIM_PAIRS:
-        px, py = tuple(x.split()), tuple(y.split())
-        for (p, q), (toks_1, toks_2, lem_1, lem_2, s1, s2) in (
-            ((px, py), (ta, tb, la, lb, a, b)),
-            ((py, px), (tb, ta, lb, la, b, a)),
+    (la, wa), (lb, wb) = _claim_lemmas(a), _claim_lemmas(b)
+    for px, py in _CLAIM_PHRASES:
+        for (p, q), (toks_1, toks_2, lem_1, lem_2, w1, w2, s1, s2) in (
+            ((px, py), (ta, tb, la, lb, wa, wb, a, b)),
+            ((py, px), (tb, ta, lb, la, wb, wa, b, a)),
         ):
-            for i in _find_phrase(lem_1, p):
-                if _find_phrase(lem_2, p) and (q[0] != "not"):
+            for i in _phrase_at(lem_1, w1, p):
+                if _phrase_at(lem_2, w2, p) and (q[0] != "not"):
                     continue  # both sides say the same thing somewhere
-                for j in _find_phrase(lem_2, q):
+                for j in _phrase_at(lem_2, w2, q):
                     if (_negated(toks_1, i) is None) != (_negated(toks_2, j) is None) and q[0] != "not":
                         continue
                     shared = _claim_context(toks_1, i, len(p)) & _claim_context(toks_2, j, len(q))
@@ -286,15 +311,81 @@ def _set_aside(toks: Sequence[_Token], i: int) -> bool:
 
 
 @lru_cache(maxsize=1 << 16)
-def _flip_sites(text: str) -> dict[str, tuple[list[int], frozenset[str]]]:
-    """Stem of each flippable word of ``text`` (:func:`_flippable`): the token positions where it occurs and
-    their polarities (:func:`_polarity`); kept per sentence, which meets many others. Read only."""
+def _flip_sites(text: str) -> tuple[dict[str, list[int]], _Polarities | None]:
+    """Stem of each flippable word of ``text`` (:func:`_flippable`) and the token positions where it occurs, with
+    the sentence's :class:`_Polarities` (None when no word is flippable); kept per sentence, which meets many
+    others. Read only: a polarity is read only for a stem the other sentence shares."""
     toks = _tokens(text)
     where: dict[str, list[int]] = {}
     for k, t in enumerate(toks):
         if _flippable(t):
             where.setdefault(_stem(t.text), []).append(k)
-    return {stem: (idx, frozenset(_polarity(toks, i) for i in idx)) for stem, idx in where.items()}
+    return where, (_Polarities(toks) if where else None)
+
+
+class _Polarities:
+    """:func:`_polarity` of any token of one sentence, with what it reads computed once for the sentence: the
+    cue at each token (:func:`_cue_at`), each token's clause start (:func:`_clause_start`), and running counts
+    of cues, modals and intentions, so a clause is not scanned again for each of its words."""
+
+    def __init__(self, toks: Sequence[_Token]) -> None:
+        self.toks = toks
+        low = [t.text.lower() for t in toks]
+        self.low = low
+        self.alnum = [any(c.isalnum() for c in t.text) for t in toks]
+        self.cues = [_cue_at(toks, k) for k in range(len(toks))]
+        self.starts = [0] * len(toks)
+        for i in range(1, len(toks)):  # the token after the last clause break before i
+            self.starts[i] = i if low[i - 1] in _CLAUSE_BREAK else self.starts[i - 1]
+        self.seen: dict[tuple[int, ...], frozenset[str]] = {}
+        self.n_cues, self.n_modals, self.n_intents = [0], [0], [0]  # counts over toks[:k]
+        for k, w in enumerate(low):
+            self.n_cues.append(self.n_cues[-1] + (self.cues[k] is not None))
+            self.n_modals.append(self.n_modals[-1] + (w in _MODALS))
+            intent = w in _INTENT and k + 1 < len(low) and low[k + 1] == "to"  # the pair (k, k + 1)
+            self.n_intents.append(self.n_intents[-1] + intent)
+
+    def clause_negated(self, i: int) -> bool:
+        """:func:`_clause_negated`: a cue in ``toks[start:i]``."""
+        return self.n_cues[i] > self.n_cues[self.starts[i]]
+
+    def negated(self, i: int, window: int = 4) -> _Token | None:
+        """:func:`_negated`, reading the cues found once."""
+        toks = self.toks
+        for k in range(i - 1, max(-1, i - 1 - window), -1):
+            cue = self.cues[k]
+            if cue is not None:
+                if cue.text.lower() == "without" and self.clause_negated(k):
+                    return None
+                return cue
+            w = toks[k].text.lower().replace("’", "'")
+            if w in _CLAUSE_BREAK or (w[0].isalpha() and w not in _STOPWORDS and not _is_adverb(w)):
+                return None
+        return None
+
+    def intended(self, i: int) -> bool:
+        """:func:`_intended`: a modal in ``toks[start:i]``, or an intention and "to" both in it."""
+        start = self.starts[i]
+        if self.n_modals[i] > self.n_modals[start]:
+            return True
+        return i - 1 > start and self.n_intents[i - 1] > self.n_intents[start]
+
+    def set_aside(self, i: int) -> bool:
+        """:func:`_set_aside`, reading the lower-case tokens once."""
+        words = tuple(self.low[k] for k in range(max(0, i - 4), i) if self.alnum[k])[-2:]
+        return words in _SET_ASIDE
+
+    def __call__(self, i: int) -> str:
+        if self.negated(i) is not None or self.set_aside(i):
+            return "negated"
+        return "unclear" if self.clause_negated(i) or self.intended(i) else "affirmed"
+
+    def of(self, idx: list[int]) -> frozenset[str]:
+        """The polarities of the tokens at ``idx`` (kept: a stem meets the same stem of many sentences)."""
+        key = tuple(idx)
+        if key not in self.seen:
+            self.seen[key] = frozenset(self(i) for i in idx)
+        return self.seen[key]
 
 
 def _flippable(token: _Token) -> bool:
@@ -317,12 +408,12 @@ def _negation_flips(a: str, b: str, ta: Sequence[_Token], tb: Sequence[_Token]) 
     against Nusra, but a war against Islam``), or whose polarity is unclear, is no flip. The two
     occurrences must be :func:`_comparable`.
     """
-    where_a, where_b = _flip_sites(a), _flip_sites(b)
-    for stem, (idx_a, pol_a) in where_a.items():
-        found = where_b.get(stem)
-        if found is None:
+    (where_a, polarity_a), (where_b, polarity_b) = _flip_sites(a), _flip_sites(b)
+    for stem, idx_a in where_a.items():
+        idx_b = where_b.get(stem)
+        if idx_b is None or polarity_a is None or polarity_b is None:
             continue
-        idx_b, pol_b = found
+        pol_a, pol_b = polarity_a.of(idx_a), polarity_b.of(idx_b)
         if len(pol_a) != 1 or len(pol_b) != 1 or pol_a == pol_b or "unclear" in pol_a | pol_b:
             continue
         pair = next(((i, j) for i in idx_a for j in idx_b if _comparable(ta, i, tb, j)), None)

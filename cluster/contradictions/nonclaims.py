@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 _HANDLE_SIGNATURE = re.compile(r"\(@\w{1,30}\)|(?:^|\s)[—–-]{1,2}\s*[^\n]{0,80}@\w{1,30}")
 _POST_LINK = re.compile(r"\b(?:pic\.twitter\.com|t\.co|instagram\.com/p|twitter\.com/\w+/status)/", re.I)
@@ -76,8 +77,14 @@ def is_navigation_line(text: str) -> bool:
 
 def _plain(text: str) -> list[str]:
     """Lower-case words without accents, brackets or punctuation ("[lobizón]" -> "lobizon")."""
+    return list(_plain_words(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain_words(text: str) -> tuple[str, ...]:
+    """:func:`_plain`, kept per text (a sentence meets up to 144 others)."""
     folded = unicodedata.normalize("NFKD", text.replace("’", "'")).encode("ascii", "ignore").decode()
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", folded.lower())
+    return tuple(re.findall(r"[a-z0-9]+(?:'[a-z]+)?", folded.lower()))
 
 
 def _longest_quote(text: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cluster.contradictions.conflict import Conflict, Span, span_of
 from cluster.contradictions.lexicon import mapping, phrases, word_set, word_tuple
@@ -58,6 +59,12 @@ def quantities(text: str) -> list[Quantity]:
     ``1,200``, ``1200``, ``twelve``, ``1.2 million`` and ``$5m`` are all read as numbers. Four-digit
     years with no unit are left to the date layer, and a lone ``one`` (as in "one of the") is ignored.
     """
+    return list(_quantities(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _quantities(text: str) -> tuple[Quantity, ...]:
+    """:func:`quantities`, kept per sentence (it meets up to 144 others)."""
     toks = _tokens(text)
     out: list[Quantity] = []
     i = 0
@@ -75,7 +82,7 @@ def quantities(text: str) -> list[Quantity]:
         q, i = _read_quantity(text, toks, i)
         if q is not None:
             out.append(q)
-    return _share_conversions(text, _share_range_units(text, out))
+    return tuple(_share_conversions(text, _share_range_units(text, out)))
 
 
 _CONVERSION = re.compile(r"^\s*[A-Za-z.\-]*\s*\($")
@@ -339,6 +346,7 @@ _YEAR_OF_EVENT = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def _years(text: str) -> frozenset[str]:
     """Years a statement dates its events to (``in 2007``, ``the 2007 quake``)."""
     return frozenset(m.group(1) or m.group(2) for m in _YEAR_OF_EVENT.finditer(text))

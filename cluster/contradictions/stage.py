@@ -21,7 +21,7 @@ import polars as pl
 from cluster.contradictions.confidence import confidence
 from cluster.contradictions.conflict import Conflict
 from cluster.contradictions.detail import detail_conflicts
-from cluster.contradictions.dispute import article_disputes, pair_dispute
+from cluster.contradictions.dispute import CASE_FOLD_SPECIALS, CONTEST_STEMS, article_disputes, pair_dispute
 from cluster.contradictions.nli import NLIScorer, bidirectional_contradiction
 from cluster.contradictions.nonclaims import MAX_POST_CHARS, is_embedded_post, is_navigation_line, same_statement
 from cluster.contradictions.sentences import same_topic, split_sentences
@@ -77,12 +77,15 @@ def story_text_pairs(
     per_story = content.join(stories, on="doc_id").group_by("story_id").agg(pl.col("text_id").unique().sort())
     lefts, rights = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     scores = [np.zeros(0, dtype=np.float32)]
+    plain = np.asarray(vectors)  # a memory map's rows as a plain array: no subclass overhead per story
     for texts in per_story["text_id"].to_list():
         if len(texts) < 2 or len(texts) > max_texts:
             continue
         ids = np.asarray(texts, dtype=np.int64)
-        sims = vectors[ids] @ vectors[ids].T
-        a, b = np.nonzero(np.triu(sims >= min_cosine, k=1))
+        sims = plain[ids] @ plain[ids].T  # two buffers: numpy would take A @ A.T of one buffer another way
+        a, b = np.nonzero(sims >= min_cosine)
+        upper = a < b  # the pairs above the diagonal, in the same (row-major) order
+        a, b = a[upper], b[upper]
         lefts.append(ids[a])
         rights.append(ids[b])
         scores.append(sims[a, b])
@@ -155,14 +158,18 @@ def without_embedded_posts(paragraphs: pl.DataFrame) -> pl.DataFrame:
     if paragraphs.is_empty():
         return paragraphs
     ordered = paragraphs.sort("doc_id", "para_id")
-    texts, docs = ordered["text"].to_list(), ordered["doc_id"].to_list()
-    drop = [False] * len(texts)
-    for i, text in enumerate(texts):
-        if text and is_embedded_post(text):
+    # a post's signature or link holds "@" or "/" (both patterns of is_embedded_post do): only those are read
+    maybe = np.flatnonzero(ordered["text"].str.contains_any(["@", "/"]).fill_null(False).to_numpy())
+    if not len(maybe):
+        return paragraphs
+    texts, docs = ordered["text"], ordered["doc_id"]
+    drop = np.zeros(ordered.height, dtype=bool)
+    for i in maybe.tolist():
+        if texts[i] and is_embedded_post(texts[i]):
             drop[i] = True
             if i > 0 and docs[i - 1] == docs[i] and len(texts[i - 1] or "") <= MAX_POST_CHARS:
                 drop[i - 1] = True
-    return ordered.filter(~pl.Series(drop, dtype=pl.Boolean)) if any(drop) else paragraphs
+    return ordered.filter(pl.Series(~drop)) if drop.any() else paragraphs
 
 
 def find_contradictions(
@@ -220,8 +227,10 @@ def disputes_inside_articles(
     skipped = 0
     doc_ids = content["doc_id"].to_numpy()
     para_ids, all_texts, article_ids = content["para_id"].to_list(), content["text"].to_list(), content["id"].to_list()
+    contest = np.cumsum(_may_contest(content["text"]), dtype=np.int64)  # texts so far with a word of contest
     bounds = np.flatnonzero(np.diff(doc_ids)) + 1 if len(doc_ids) else np.zeros(0, dtype=np.int64)
     split: dict[str, list[str]] = {}  # a wire text's sentences, split once for all its copies
+    judged: dict[tuple[str, ...], list[tuple[int, int, Conflict]]] = {}  # an article's disputes, once per wording
     for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(doc_ids)], strict=True):
         if lo == hi:
             continue
@@ -234,6 +243,8 @@ def disputes_inside_articles(
         if known not in JUDGED_LANGUAGES:
             skipped += 1
             continue
+        if contest[hi - 1] == (contest[lo - 1] if lo else 0):
+            continue  # no word of contest or denial: no dispute (article_disputes would find none)
         sentences: list[tuple[int, str]] = []
         for para_id, text in zip(para_ids[lo:hi], texts, strict=True):
             if text not in split:
@@ -241,7 +252,12 @@ def disputes_inside_articles(
                     split.clear()
                 split[text] = split_sentences(text)[: params.max_sentences]
             sentences += [(para_id, x) for x in split[text]]
-        for i, j, conflict in article_disputes([x for _, x in sentences]):
+        wording = tuple(x for _, x in sentences)
+        if wording not in judged:
+            if len(judged) >= _MAX_SPLIT:
+                judged.clear()
+            judged[wording] = article_disputes(list(wording))
+        for i, j, conflict in judged[wording]:
             rows.append(
                 {
                     "story_id": int(story_of_doc[doc_id]),
@@ -278,6 +294,16 @@ def disputes_inside_articles(
     return table, skipped
 
 
+def _may_contest(texts: pl.Series) -> np.ndarray:
+    """Per text: whether it may hold a word of contest or denial, which every dispute needs (False: it holds
+    none; :data:`cluster.contradictions.dispute.CONTEST_STEMS`). One vectorised scan of all texts."""
+    if texts.is_empty():
+        return np.zeros(0, dtype=bool)
+    stems = texts.str.contains_any(list(CONTEST_STEMS), ascii_case_insensitive=True)
+    folded = texts.str.contains_any(list(CASE_FOLD_SPECIALS))
+    return (stems | folded).fill_null(False).to_numpy()
+
+
 def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: ContradictionParams) -> pl.DataFrame:
     """Contradictions between sentences of the candidate paragraph pairs of two articles."""
     # judge each distinct (paragraph text, paragraph text) once; copies reuse the verdict
@@ -291,21 +317,21 @@ def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: Co
 
     details: dict[tuple[str, str], list[Conflict]] = {}  # sentence pairs with a detail conflict, in reading order
     nli_queue: list[tuple[str, str, float]] = []
+    judged: dict[tuple[str, str], _PairCheck | None] = {}  # a sentence pair met again (wire copies) is judged once
+    normal: dict[str, str] = {}
     for text_a, text_b in distinct.select("text_a", "text_b").iter_rows():
         for sa in split(text_a):
             for sb in split(text_b):
-                if normalise(sa) == normalise(sb) or same_statement(sa, sb):
-                    continue  # one statement twice ("...," he said. / "...," he explained.)
-                if is_navigation_line(sa) or is_navigation_line(sb):
-                    continue  # links to other stories
-                conflicts = detail_conflicts(sa, sb)
-                dispute = pair_dispute(sa, sb) if not conflicts or conflicts[0].kind in {"negation", "claim"} else None
-                if dispute is not None:  # two sources, one denying: who says what, not what is true
-                    conflicts = [dispute]
-                if conflicts:
-                    details[(sa, sb)] = conflicts
-                if nli is not None and same_topic(sa, sb):
-                    nli_queue.append((sa, sb, _overlap(sa, sb)))
+                pair = (sa, sb)
+                if pair not in judged:
+                    judged[pair] = _check_pair(sa, sb, nli is not None, normal)
+                check = judged[pair]
+                if check is None:
+                    continue
+                if check.conflicts:
+                    details[pair] = check.conflicts
+                if check.overlap is not None:  # every time met: the NLI budget counts repeats, as it always did
+                    nli_queue.append((sa, sb, check.overlap))
     nli_scores: dict[tuple[str, str], float] = {}
     if nli is not None and nli_queue:
         nli_queue.sort(key=lambda x: -x[2])
@@ -371,6 +397,30 @@ def _across_articles(candidates: pl.DataFrame, nli: NLIScorer | None, params: Co
         .sort(["score", "story_id", "para_a"], descending=[True, False, False])
     )
     return table.select([pl.col(n).cast(t) for n, t in CONTRADICTIONS.items()])
+
+
+@dataclass(frozen=True, slots=True)
+class _PairCheck:
+    """The detail layer's conflicts of one sentence pair, and its word overlap when the NLI layer will read it."""
+
+    conflicts: list[Conflict]
+    overlap: float | None
+
+
+def _check_pair(sa: str, sb: str, with_nli: bool, normal: dict[str, str]) -> _PairCheck | None:
+    """One sentence pair of two articles: None when it is not compared (one statement twice, a link line)."""
+    for x in (sa, sb):
+        if x not in normal:
+            normal[x] = normalise(x)
+    if normal[sa] == normal[sb] or same_statement(sa, sb):
+        return None  # one statement twice ("...," he said. / "...," he explained.)
+    if is_navigation_line(sa) or is_navigation_line(sb):
+        return None  # links to other stories
+    conflicts = detail_conflicts(sa, sb)
+    dispute = pair_dispute(sa, sb) if not conflicts or conflicts[0].kind in {"negation", "claim"} else None
+    if dispute is not None:  # two sources, one denying: who says what, not what is true
+        conflicts = [dispute]
+    return _PairCheck(conflicts, _overlap(sa, sb) if with_nli and same_topic(sa, sb) else None)
 
 
 def _overlap(a: str, b: str) -> float:
