@@ -22,7 +22,7 @@ from cluster.cache import SHARD_ROWS, EmbeddingCache
 from cluster.contradictions import ContradictionParams, NLIScorer, find_contradictions
 from cluster.embed import Encoder, encode_in_order, encoder_dim
 from cluster.exact import assign_text_ids, distinct_hashes, distinct_texts, duplicate_documents
-from cluster.index import IndexParams, build_index, neighbour_pairs
+from cluster.index import IndexParams, list_join_pairs
 from cluster.paragraphs import BoilerplateParams, flag_repeated, judged_paragraphs
 from cluster.passages import assign_passages, pair_table, passage_scores, passage_table, star_clusters
 from cluster.schemas import CONTRADICTIONS, OUTPUT_DOCUMENTS, PARAGRAPHS, STORIES, conform
@@ -192,10 +192,8 @@ def find_neighbours(
     """
     if vectors.shape[0] < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    index = build_index(vectors, settings.index)
-    release_pages(vectors)  # the index holds its own copy
-    return neighbour_pairs(
-        index, vectors, search_floor(settings), settings.index,
+    return list_join_pairs(
+        vectors, search_floor(settings), settings.index,
         (lambda d, t: progress("neighbours", d, t)) if progress else None,
     )
 

@@ -8,10 +8,12 @@ from cluster.index import (
     SEARCH_MARGIN,
     IndexParams,
     build_index,
+    build_index_assigned,
     candidate_margin,
     exact_scores,
     ivf_lists,
     ivf_probes,
+    list_join_pairs,
     neighbour_pairs,
     training_size,
     unique_pairs,
@@ -122,6 +124,67 @@ def test_ivf_with_few_probes_finds_the_planted_pairs_a_flat_index_finds() -> Non
     assert len(flat[0]) == 400 * 3
     assert ivf[0].tolist() == flat[0].tolist() and ivf[1].tolist() == flat[1].tolist()
     assert ivf[2].tolist() == flat[2].tolist()  # scores are exact cosines: bitwise the same
+
+
+def test_an_assigned_index_gives_each_vector_its_list_and_its_nprobe_nearest_lists() -> None:
+    vectors = clustered(300, 4, 0.2, seed=6)
+    params = IndexParams(exact_max=0, list_size=20, sqrt_lists=0, nprobe=5, scan_min=0)
+    index, coarse = build_index_assigned(vectors, params)
+    assert coarse is not None and coarse[0].shape == (1200, 5) and coarse[1].shape == (1200, 5)
+    centroids = index.quantizer.reconstruct_n(0, index.nlist)
+    expected = np.argsort(-(vectors @ centroids.T), axis=1, kind="stable")[:, :5]  # the reference: every centroid
+    assert (coarse[0] == expected).mean() > 0.999  # (last-bit ties aside)
+    invlists = index.invlists
+    for list_no in range(index.nlist):  # each vector was added to the list of its nearest centroid
+        ids = faiss.rev_swig_ptr(invlists.get_ids(list_no), invlists.list_size(list_no)).copy()
+        assert (coarse[0][ids, 0] == list_no).all()
+    assert build_index_assigned(vectors[:50], params)[1] is not None
+    assert build_index_assigned(vectors, IndexParams())[1] is None  # flat: nothing to assign
+
+
+def test_searching_the_assigned_lists_finds_what_assigning_each_batch_again_finds() -> None:
+    vectors = clustered(250, 4, 0.25, seed=8)
+    params = IndexParams(exact_max=0, list_size=20, sqrt_lists=0, nprobe=4, scan_min=0, batch=97)
+    index, coarse = build_index_assigned(vectors, params)
+    again = neighbour_pairs(index, vectors, 0.8, params)
+    assigned = neighbour_pairs(index, vectors, 0.8, params, coarse=coarse)
+    assert len(again[0]) > 600
+    for a, b in zip(again, assigned, strict=True):
+        assert a.tolist() == b.tolist()
+    rows = np.arange(500, 1000)  # only some rows searched (a living index's new ones): the same both ways
+    some = neighbour_pairs(index, vectors, 0.8, params, rows=rows, coarse=coarse)
+    assert some[0].tolist() == neighbour_pairs(index, vectors, 0.8, params, rows=rows)[0].tolist()
+    assert ((np.isin(some[0], rows)) | (np.isin(some[1], rows))).all()
+
+
+def test_the_list_join_finds_the_pairs_and_scores_the_index_finds() -> None:
+    vectors = clustered(300, 4, 0.25, seed=9)
+    params = IndexParams(exact_max=0, list_size=20, sqrt_lists=0, nprobe=4, scan_min=0)
+    index = build_index(vectors, params)
+    found = neighbour_pairs(index, vectors, 0.8, params)
+    joined = list_join_pairs(vectors, 0.8, params)
+    assert len(found[0]) > 700
+    for a, b in zip(found, joined, strict=True):
+        assert a.tolist() == b.tolist()
+    assert len(brute(vectors, 0.8) - set(zip(joined[0].tolist(), joined[1].tolist(), strict=True))) < 20
+    # every list probed: exactly the pairs of a brute-force search
+    every = replace(params, nprobe=15)
+    joined = list_join_pairs(vectors, 0.8, every)
+    assert set(zip(joined[0].tolist(), joined[1].tolist(), strict=True)) == brute(vectors, 0.8)
+    # up to exact_max: the flat search, bit for bit
+    flat = list_join_pairs(vectors, 0.8, IndexParams())
+    assert [x.tolist() for x in flat] == [x.tolist() for x in neighbour_pairs(build_index(vectors), vectors, 0.8)]
+
+
+def test_the_list_join_has_no_cap_on_neighbours_per_row() -> None:
+    # 40 near-identical vectors among 200 others: every one of the 780 pairs, where the index stops at max_k
+    vectors = np.vstack([clustered(1, 40, 0.01, seed=1), clustered(50, 4, 0.3, seed=2)])
+    params = IndexParams(exact_max=0, k=4, max_k=8, list_size=30, sqrt_lists=0, nprobe=8, scan_min=0)
+    left, right, _ = list_join_pairs(vectors, 0.95, params)
+    inside = (left < 40) & (right < 40)
+    assert inside.sum() == 40 * 39 // 2
+    capped, _, _ = neighbour_pairs(build_index(vectors, params), vectors, 0.95, params)
+    assert len(capped) < 40 * 39 // 2
 
 
 def test_eight_bit_lists_find_the_same_pairs_with_the_same_exact_scores_as_float_lists() -> None:

@@ -563,6 +563,38 @@ def test_knn_on_an_approximate_index_equals_the_exact_knn_on_planted_groups() ->
     assert knn_edges(docs, k=5, threshold=0.5, index=IndexParams(exact_max=320)).equals(exact)
 
 
+def test_knn_on_eight_bit_lists_re_ranked_equals_the_exact_knn() -> None:
+    from cluster.index import IndexParams
+    from cluster.stories import knn_edges
+    from cluster.stories.graph import KNN_INDEX
+
+    # 60 stories of 10 articles: each article's 9 nearest are its story, the 10th..12th the nearest outsiders
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((60, 48))
+    docs = np.repeat(centres, 10, axis=0) + 0.3 * rng.standard_normal((600, 48))
+    docs = (docs / np.linalg.norm(docs, axis=1, keepdims=True)).astype(np.float32)
+    exact = knn_edges(docs, k=12, threshold=-1.0)
+    sq8 = IndexParams(exact_max=100, list_size=20, sqrt_lists=0, nprobe=30, scan_min=0, quantised=True)
+    assert KNN_INDEX.quantised
+    approximate = knn_edges(docs, k=12, threshold=-1.0, index=sq8)
+    assert approximate.select("doc_a", "doc_b").equals(exact.select("doc_a", "doc_b"))
+    assert np.allclose(approximate["weight"].to_numpy(), exact["weight"].to_numpy(), atol=1e-6)
+
+
+def test_approximate_knn_ranks_by_exact_cosine_and_breaks_ties_by_the_lower_id() -> None:
+    from cluster.index import IndexParams
+    from cluster.stories.graph import approximate_knn
+
+    # row 0 has two exact twins (rows 3 and 1, equal cosine 1) and then rows at falling cosines
+    angles = np.array([0.0, 0.0, 0.3, 0.0, 0.1, 0.2, 1.4, 1.5])
+    x = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+    params = IndexParams(nlist=1, nprobe=1, quantised=True)
+    sims, ids = approximate_knn(x, 4, params)
+    assert ids[0].tolist() == [0, 1, 3, 4]  # three at cosine 1 (by id), then angle 0.1
+    assert sims[0].tolist() == pytest.approx([1.0, 1.0, 1.0, np.cos(0.1)], abs=1e-6)
+    assert ids[7].tolist() == [7, 6, 2, 5]
+
+
 def test_join_orphans_scores_candidates_the_same_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     import cluster.stories.communities as communities
 
