@@ -8,7 +8,7 @@ things.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from cluster.contradictions.conflict import Conflict, span_of
@@ -78,10 +78,19 @@ def _negated(toks: Sequence[_Token], i: int, window: int = 4) -> _Token | None:
     function words and adverbs (``did not``, ``has never been``, ``could not immediately``)
     between cue and word. A ``without`` under an earlier negation of its clause is a double
     negative (``will not give it without the money`` asks for the money) and governs nothing."""
+    return _governing_cue(toks, i, window, lambda k: _cue_at(toks, k), lambda k: _clause_negated(toks, k))
+
+
+def _governing_cue(
+    toks: Sequence[_Token], i: int, window: int, cue_at: Callable[[int], _Token | None],
+    clause_negated: Callable[[int], bool],
+) -> _Token | None:  # fmt: skip
+    """:func:`_negated`'s walk back from token ``i``, with the cue at a token and the clause test given (found
+    token by token, or read from what :class:`_Polarities` found once)."""
     for k in range(i - 1, max(-1, i - 1 - window), -1):
-        cue = _cue_at(toks, k)
+        cue = cue_at(k)
         if cue is not None:
-            if cue.text.lower() == "without" and _clause_negated(toks, k):
+            if cue.text.lower() == "without" and clause_negated(k):
                 return None
             return cue
         w = toks[k].text.lower().replace("’", "'")
@@ -351,17 +360,7 @@ class _Polarities:
 
     def negated(self, i: int, window: int = 4) -> _Token | None:
         """:func:`_negated`, reading the cues found once."""
-        toks = self.toks
-        for k in range(i - 1, max(-1, i - 1 - window), -1):
-            cue = self.cues[k]
-            if cue is not None:
-                if cue.text.lower() == "without" and self.clause_negated(k):
-                    return None
-                return cue
-            w = toks[k].text.lower().replace("’", "'")
-            if w in _CLAUSE_BREAK or (w[0].isalpha() and w not in _STOPWORDS and not _is_adverb(w)):
-                return None
-        return None
+        return _governing_cue(self.toks, i, window, self.cues.__getitem__, self.clause_negated)
 
     def intended(self, i: int) -> bool:
         """:func:`_intended`: a modal in ``toks[start:i]``, or an intention and "to" both in it."""
