@@ -25,15 +25,13 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO_ROOT, data_dir, load_jsonl, write_result  # noqa: E402
+from benchmarks.common import REPO_ROOT, data_dir, encoder_cache, load_jsonl, write_result  # noqa: E402
 from cluster import stories as st  # noqa: E402
-from cluster.cache import EmbeddingCache  # noqa: E402
-from cluster.embed import cache_name, load_encoder  # noqa: E402
+from cluster.embed import load_encoder  # noqa: E402
 from cluster.exact import distinct_texts  # noqa: E402
 from cluster.ingest import read_corpus  # noqa: E402
 from cluster.metrics import cluster_scores  # noqa: E402
 from cluster.pipeline import Settings, embed, find_neighbours, group, prepare  # noqa: E402
-from cluster.store import model_key  # noqa: E402
 
 TRAIN = "fnc1_train_stories.jsonl"
 
@@ -69,9 +67,7 @@ def main() -> int:
     texts = distinct_texts(paragraphs)
     at256, at128 = load_encoder(None, backend="onnx"), load_encoder(None, backend="onnx", max_tokens=128)
     args.cache.mkdir(parents=True, exist_ok=True)
-    name = cache_name(at256)  # model, backend and graph: an earlier graph's vectors are not reused
-    key = model_key(name, at256.dim)
-    cache = EmbeddingCache(args.cache / key, name, at256.dim, npz=args.cache / f"{key}.npz")
+    cache = encoder_cache(args.cache, "tokens", at256)
     start = time.perf_counter()
     vectors256, computed = embed(paragraphs, at256, cache)
     whole_seconds = time.perf_counter() - start

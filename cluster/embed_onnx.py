@@ -33,7 +33,6 @@ from cluster.token_windows import (
 log = logging.getLogger(__name__)
 
 SHIPPED = Path(__file__).parent / "models" / "minilm-l6-int8"
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def cpu_count() -> int:

@@ -3,13 +3,13 @@ embedding model was trained on the languages of a corpus."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import numpy as np
+from py3langid.langid import RAW_FLOOR
 from scipy import sparse
 
 SAMPLE_CHARS = 600  # a few sentences decide; speed falls linearly with the length classified
@@ -36,17 +36,10 @@ def detect_languages(texts: Sequence[str]) -> list[str | None]:
     out: list[str | None] = []
     for lo in range(0, len(samples), _CHUNK):
         chunk = samples[lo : lo + _CHUNK]
-        best = _best_classes(identify, [_encoded(t) for t in chunk])
+        best = _best_classes(identify, [identify._encode(t) for t in chunk])  # the bytes classify reads
         letters = [any(ch.isalpha() for ch in t) for t in chunk]
         out.extend(identify.nb_classes[b] if has else None for has, b in zip(letters, best, strict=True))
     return out
-
-
-def _encoded(text: str) -> bytes:
-    """The bytes py3langid classifies for ``text`` (``LanguageIdentifier._encode``)."""
-    if text.isupper():
-        text = text.lower()
-    return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
 
 
 @cache
@@ -85,10 +78,10 @@ def _best_classes(identify: Any, encoded: list[bytes]) -> np.ndarray:
     )  # duplicate (text, feature) entries are summed: the feature's count
     counts.data = np.log1p(counts.data)
     scores = np.asarray(counts @ identify.nb_ptc[used].astype(np.float32)) + identify.nb_pc
-    scores[counts.getnnz(axis=1) == 0] = -np.finfo(np.float32).max  # no feature: every class at the floor
+    scores[counts.getnnz(axis=1) == 0] = RAW_FLOOR  # no feature: every class at the floor, as classify's
     for i, j in identify._alias_pairs:
         scores[:, i] = np.maximum(scores[:, i], scores[:, j])
-        scores[:, j] = -np.finfo(np.float32).max
+        scores[:, j] = RAW_FLOOR
     return scores.argmax(axis=1)
 
 
